@@ -1,0 +1,3 @@
+from linkarchive.cli import app
+
+app()

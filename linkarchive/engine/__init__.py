@@ -1,0 +1,1 @@
+"""The actor engine: durable mailboxes, actor pools and their supervisor."""

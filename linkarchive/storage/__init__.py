@@ -1,0 +1,1 @@
+"""Persistence: databases and migrations, blob stores, caches."""
