@@ -242,7 +242,8 @@ def load_settings(config_file: str | Path | None = None,
         try:
             value = raw if source == "default" else setting.parse(raw)
         except ValueError as exc:
-            raise ConfigError(f"{setting.env} (from {source}) is invalid: {exc}; "
-                              f"it sets: {setting.help}") from None
+            origin = "" if source == setting.env else f" (from {source})"
+            raise ConfigError(f"{setting.env}{origin} is invalid: {exc}. "
+                              f"{setting.env} sets: {setting.help}") from None
         values[setting.area][setting.name] = value
     return Settings(**{area: cls(**values[area]) for area, cls in _AREAS.items()})

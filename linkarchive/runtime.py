@@ -1,0 +1,76 @@
+"""Running the process: services, the engine's supervisor and the HTTP API under one task group,
+stopped gracefully by SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable, Sequence
+
+import anyio
+from aiohttp import web
+from anyio.abc import TaskStatus
+
+from linkarchive.config import Settings
+from linkarchive.engine.pool import ActorSpec
+from linkarchive.engine.supervisor import Supervisor
+from linkarchive.services import Services, open_services
+
+__all__ = ["run_process"]
+
+log = logging.getLogger("linkarchive")
+
+SpecsFactory = Callable[[Services], Sequence[ActorSpec]]
+
+
+async def _serve_http(services: Services, stop: anyio.Event, *,
+                      task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+    from linkarchive.http.app import create_app
+
+    settings = services.settings
+    runner = web.AppRunner(create_app(settings, services=services), access_log=None,
+                           handle_signals=False, shutdown_timeout=settings.engine.shutdown_grace)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.server.host, settings.server.port)
+        await site.start()
+        log.info("listening on http://%s:%d", settings.server.host, settings.server.port)
+        task_status.started()
+        await stop.wait()
+    finally:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(
+                settings.engine.shutdown_grace + 5):
+            await runner.cleanup()
+
+
+async def _watch_signals(stop: anyio.Event) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("received %s; shutting down", signal.Signals(signum).name)
+            stop.set()
+            return
+
+
+async def run_process(settings: Settings, *, api: bool, engine: bool,
+                      specs: SpecsFactory | None = None) -> None:
+    """Run until a signal arrives; raise EngineCrashed if the engine gives up."""
+    async with open_services(settings) as services:
+        stop = anyio.Event()
+        supervisor = None
+        if engine:
+            if specs is None:
+                from linkarchive.engine.actors import pipeline_specs as specs
+            supervisor = Supervisor(
+                services.mailbox, specs(services), shutdown_grace=settings.engine.shutdown_grace,
+                max_restarts=settings.engine.max_restarts,
+                restart_window=settings.engine.restart_window)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_watch_signals, stop)
+            if supervisor is not None:
+                await tg.start(supervisor.run)
+            if api:
+                await tg.start(_serve_http, services, stop)
+            await stop.wait()
+            if supervisor is not None:
+                supervisor.stop()
+            tg.cancel_scope.deadline = anyio.current_time() + settings.engine.shutdown_grace + 15
