@@ -247,3 +247,20 @@ def load_settings(config_file: str | Path | None = None,
                               f"{setting.env} sets: {setting.help}") from None
         values[setting.area][setting.name] = value
     return Settings(**{area: cls(**values[area]) for area, cls in _AREAS.items()})
+
+
+def settings_table() -> str:
+    """The settings as a markdown table (the README's configuration section)."""
+    rows = ["| environment variable | default | what it sets |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        default = s.default
+        if isinstance(default, tuple):
+            default = ",".join(default)
+        elif isinstance(default, bool):
+            default = str(default).lower()
+        elif isinstance(default, Path):
+            default = f"./{default.as_posix()}"
+        shown = f"`{default}`" if default not in ("", ()) else "(empty)"
+        aliases = "".join(f" (or `{alias}`)" for alias in s.env_aliases)
+        rows.append(f"| `{s.env}`{aliases} | {shown} | {s.help} |")
+    return "\n".join(rows)
