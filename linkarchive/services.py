@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 from linkarchive.config import Settings
 from linkarchive.engine.mailbox import Mailbox, open_mailbox
 from linkarchive.errors import ConfigError
@@ -61,7 +63,7 @@ def open_database(settings: Settings) -> Any:
 async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Services]:
     """Open the database (migrating it when asked), the mailbox and the rest."""
     try:
-        Path(settings.storage.data_dir).mkdir(parents=True, exist_ok=True)
+        await anyio.Path(settings.storage.data_dir).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"LINKARCHIVE_DATA_DIR {settings.storage.data_dir} cannot be "
                           f"created: {exc.strerror}") from None

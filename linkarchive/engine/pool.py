@@ -19,6 +19,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from linkarchive.engine.mailbox.base import Envelope, Mailbox, Retry, backoff_delay
 from linkarchive.engine.restarts import RestartBudget
 from linkarchive.errors import ProcessingError, UnavailableError
+from linkarchive.metrics import DEAD_LETTERS, RETRIES
 
 __all__ = ["ActorSpec", "Pool", "PoolStats"]
 
@@ -196,12 +197,15 @@ class Pool:
                     elif outcome == "dead":
                         await self.mailbox.dead_letter(envelope, detail)
                         state.dead_lettered += 1
+                        DEAD_LETTERS.labels(self.spec.queue).inc()
                     else:
                         reason, delay = detail
                         if await self.mailbox.retry(envelope, reason, delay=delay) is None:
                             state.dead_lettered += 1
+                            DEAD_LETTERS.labels(self.spec.queue).inc()
                         else:
                             state.retried += 1
+                            RETRIES.labels(self.spec.queue).inc()
                 return
             except UnavailableError as exc:
                 failures += 1

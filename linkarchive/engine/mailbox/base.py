@@ -184,7 +184,7 @@ class Mailbox(ABC):
     async def ping(self) -> None:
         """Raise MailboxUnavailable when the backend cannot be reached."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - most backends hold nothing to close
         """Release connections; the mailbox is unusable afterwards."""
 
     async def __aenter__(self) -> Mailbox:
