@@ -42,16 +42,18 @@ def boolean(value: Any) -> bool:
 
 
 def integer(minimum: int = 0, maximum: int | None = None) -> Callable[[Any], int]:
+    expected = (f"expected a whole number between {minimum} and {maximum}" if maximum is not None
+                else f"expected a whole number of at least {minimum}")
+
     def parse(value: Any) -> int:
         if isinstance(value, bool):
-            raise ValueError("expected a whole number")
+            raise ValueError(expected)
         try:
-            number_ = int(str(value).strip()) if not isinstance(value, int) else value
+            number_ = value if isinstance(value, int) else int(str(value).strip())
         except ValueError:
-            raise ValueError("expected a whole number") from None
+            raise ValueError(expected) from None
         if number_ < minimum or (maximum is not None and number_ > maximum):
-            upper = f" and {maximum}" if maximum is not None else " or more"
-            raise ValueError(f"expected a whole number {'between ' if maximum else ''}{minimum}{upper}")
+            raise ValueError(expected)
         return number_
 
     return parse
