@@ -113,17 +113,13 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Apply pending database migrations."""
-    from linkarchive.services import open_database
+    from linkarchive.storage.database import open_database
 
     settings = settings_from_cli()
 
     async def go() -> list[str]:
-        database = open_database(settings)
-        await database.connect()
-        try:
+        async with open_database(settings.database_url) as database:
             return await database.migrate()
-        finally:
-            await database.aclose()
 
     applied = run_async(go)
     typer.echo(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied)

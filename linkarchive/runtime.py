@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 
 import anyio
 from aiohttp import web
@@ -20,7 +21,7 @@ __all__ = ["run_process"]
 
 log = logging.getLogger("linkarchive")
 
-SpecsFactory = Callable[[Services], Sequence[ActorSpec]]
+PipelineFactory = Callable[[Services], AbstractAsyncContextManager[Sequence[ActorSpec]]]
 
 
 async def _serve_http(services: Services, stop: anyio.Event, *,
@@ -28,7 +29,7 @@ async def _serve_http(services: Services, stop: anyio.Event, *,
     from linkarchive.http.app import create_app
 
     settings = services.settings
-    runner = web.AppRunner(create_app(settings, services=services), access_log=None,
+    runner = web.AppRunner(create_app(settings.server, services=services), access_log=None,
                            handle_signals=False, shutdown_timeout=settings.engine.shutdown_grace)
     await runner.setup()
     try:
@@ -52,25 +53,29 @@ async def _watch_signals(stop: anyio.Event) -> None:
 
 
 async def run_process(settings: Settings, *, api: bool, engine: bool,
-                      specs: SpecsFactory | None = None) -> None:
+                      pipeline: PipelineFactory | None = None) -> None:
     """Run until a signal arrives; raise EngineCrashed if the engine gives up."""
-    async with open_services(settings) as services:
+    async with open_services(settings) as services, AsyncExitStack() as stack:
         stop = anyio.Event()
         supervisor = None
         if engine:
-            if specs is None:
-                from linkarchive.engine.actors import pipeline_specs as specs
+            if pipeline is None:
+                from linkarchive.engine.actors import open_pipeline as pipeline
+            specs = await stack.enter_async_context(pipeline(services))
             supervisor = Supervisor(
-                services.mailbox, specs(services), shutdown_grace=settings.engine.shutdown_grace,
+                services.mailbox, specs, shutdown_grace=settings.engine.shutdown_grace,
                 max_restarts=settings.engine.max_restarts,
                 restart_window=settings.engine.restart_window)
         async with anyio.create_task_group() as tg:
             tg.start_soon(_watch_signals, stop)
-            if supervisor is not None:
-                await tg.start(supervisor.run)
-            if api:
-                await tg.start(_serve_http, services, stop)
-            await stop.wait()
-            if supervisor is not None:
-                supervisor.stop()
-            tg.cancel_scope.deadline = anyio.current_time() + settings.engine.shutdown_grace + 15
+            if services.jobs.needs_relay:
+                await tg.start(services.jobs.relay)
+            async with anyio.create_task_group() as workers:
+                if supervisor is not None:
+                    await workers.start(supervisor.run)
+                if api:
+                    await workers.start(_serve_http, services, stop)
+                await stop.wait()
+                if supervisor is not None:
+                    supervisor.stop()
+            tg.cancel_scope.cancel()  # the relay and the signal watcher

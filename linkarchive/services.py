@@ -1,4 +1,7 @@
-"""The process's shared resources, opened in order and closed in reverse."""
+"""The process's shared resources, opened in order and closed in reverse.
+
+Embedded defaults need nothing installed or running; Redis and S3 are only imported when set.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,12 @@ import anyio
 
 from linkarchive.config import Settings
 from linkarchive.engine.mailbox import Mailbox, open_mailbox
+from linkarchive.engine.outbox import JobQueue
 from linkarchive.errors import ConfigError
+from linkarchive.http.events import EventBus, InProcessEventBus
+from linkarchive.storage.blobs import BlobStore, open_blob_store
+from linkarchive.storage.cache import Cache, open_cache
+from linkarchive.storage.database import Database, open_database
 
 __all__ = ["Services", "load_secret_key", "open_services"]
 
@@ -26,8 +34,13 @@ log = logging.getLogger("linkarchive")
 class Services:
     settings: Settings
     secret_key: bytes
-    database: Any
+    database: Database
     mailbox: Mailbox
+    jobs: JobQueue
+    blobs: BlobStore
+    cache: Cache
+    events: EventBus
+    rate_limiter: Any = None
 
 
 def load_secret_key(settings: Settings) -> bytes:
@@ -39,7 +52,6 @@ def load_secret_key(settings: Settings) -> bytes:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48).encode()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -50,15 +62,6 @@ def load_secret_key(settings: Settings) -> bytes:
     return key
 
 
-def open_database(settings: Settings) -> Any:
-    url = settings.database_url
-    if url.startswith("sqlite:"):
-        from linkarchive.storage.sqlite import SQLiteDatabase
-
-        return SQLiteDatabase(url)
-    raise ConfigError(f"LINKARCHIVE_DATABASE_URL: unsupported database {url!r}")
-
-
 @asynccontextmanager
 async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Services]:
     """Open the database (migrating it when asked), the mailbox and the rest."""
@@ -67,13 +70,32 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIte
     except OSError as exc:
         raise ConfigError(f"LINKARCHIVE_DATA_DIR {settings.storage.data_dir} cannot be "
                           f"created: {exc.strerror}") from None
+    secret = load_secret_key(settings)
+    redis_url = settings.storage.redis_url
     async with AsyncExitStack() as stack:
-        database = open_database(settings)
-        await database.connect()
-        stack.push_async_callback(database.aclose)
+        database = open_database(settings.database_url)
+        await stack.enter_async_context(database)
         if migrate:
             await database.migrate()
-        mailbox = open_mailbox(settings, database)
-        stack.push_async_callback(mailbox.aclose)
-        yield Services(settings=settings, secret_key=load_secret_key(settings),
-                       database=database, mailbox=mailbox)
+        mailbox = await stack.enter_async_context(open_mailbox(settings, database))
+        blobs = await stack.enter_async_context(
+            open_blob_store(settings, secret=secret, base_url=settings.server.public_url))
+        cache = open_cache(settings)
+        stack.push_async_callback(cache.aclose)
+        rate_limiter = None
+        if redis_url:
+            from linkarchive.http.events import RedisEventBus
+            from linkarchive.http.ratelimit import Rate, RedisRateLimiter
+
+            events: EventBus = RedisEventBus.from_url(
+                redis_url, prefix=settings.storage.redis_prefix)
+            rate_limiter = RedisRateLimiter.from_url(
+                redis_url, Rate(settings.server.rate_limit, 60.0),
+                prefix=settings.storage.redis_prefix)
+            stack.push_async_callback(rate_limiter.aclose)
+        else:
+            events = InProcessEventBus()
+        await stack.enter_async_context(events)
+        yield Services(settings=settings, secret_key=secret, database=database,
+                       mailbox=mailbox, jobs=JobQueue(mailbox, database), blobs=blobs,
+                       cache=cache, events=events, rate_limiter=rate_limiter)

@@ -53,6 +53,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Let anyone register; when false only the first user may register."),
     Setting("server", "secret_key", "", p.text,
             "Key for tokens and signed file URLs; generated into the data directory when empty."),
+    Setting("server", "public_url", "", p.url("http", "https"),
+            "Public base URL of this server for signed file links; empty means relative links."),
     Setting("server", "cors_origins", (), p.text_list, "Origins allowed by CORS, comma-separated."),
     Setting("server", "access_token_ttl", 900, p.integer(30), "Access token lifetime, seconds."),
     Setting("server", "refresh_token_ttl", 30 * 86400, p.integer(60),
@@ -114,6 +116,7 @@ class ServerSettings:
     port: int
     open_registration: bool
     secret_key: str
+    public_url: str
     cors_origins: tuple[str, ...]
     access_token_ttl: int
     refresh_token_ttl: int

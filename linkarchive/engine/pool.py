@@ -176,6 +176,9 @@ class Pool:
             return "retry", (f"timed out after {self.spec.timeout:g}s", None)
         except Retry as exc:
             return "retry", (str(exc), exc.delay)
+        except UnavailableError as exc:
+            # A backend outage is nobody's bug: wait it out instead of counting a crash.
+            return "retry", (str(exc), None)
         except ProcessingError as exc:
             if exc.transient:
                 return "retry", (str(exc), exc.retry_after)

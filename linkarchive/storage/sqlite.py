@@ -11,7 +11,6 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -19,7 +18,8 @@ from urllib.parse import unquote, urlsplit
 import aiosqlite
 import anyio
 
-from linkarchive.errors import ConfigError, DatabaseUnavailable
+from linkarchive.errors import ConfigError, Conflict, DatabaseUnavailable
+from linkarchive.storage.database import Connection, Database, load_migrations
 
 __all__ = ["SQLiteDatabase", "SQLiteConnection", "sqlite_path_from_url"]
 
@@ -50,15 +50,27 @@ def sqlite_path_from_url(url: str) -> Path | str:
     return Path(raw)
 
 
+# Result codes that mean "the file cannot be used right now", not "the SQL is wrong".
+_UNAVAILABLE_CODES = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_CANTOPEN",
+                      "SQLITE_FULL", "SQLITE_NOMEM", "SQLITE_PROTOCOL", "SQLITE_READONLY")
+
+
 @contextmanager
 def wrap_errors() -> Any:
     try:
         yield
-    except sqlite3.OperationalError as exc:
-        raise DatabaseUnavailable(f"SQLite: {exc}") from exc
+    except sqlite3.IntegrityError as exc:
+        if getattr(exc, "sqlite_errorname", "") in ("SQLITE_CONSTRAINT_UNIQUE",
+                                                    "SQLITE_CONSTRAINT_PRIMARYKEY"):
+            raise Conflict(f"already exists: {exc}") from exc
+        raise
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorname", "").startswith(_UNAVAILABLE_CODES):
+            raise DatabaseUnavailable(f"SQLite: {exc}") from exc
+        raise
 
 
-class SQLiteConnection:
+class SQLiteConnection(Connection):
     """A connection inside a transaction or a read; SQL uses ``?`` placeholders."""
 
     dialect = "sqlite"
@@ -81,16 +93,8 @@ class SQLiteConnection:
         with wrap_errors():
             return list(await self._connection.execute_fetchall(sql, params))
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
 
-    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-
-class SQLiteDatabase:
+class SQLiteDatabase(Database):
     """The embedded database; ``write()`` serialises writers, ``read()`` uses the readers."""
 
     dialect = "sqlite"
@@ -134,13 +138,6 @@ class SQLiteDatabase:
             with anyio.CancelScope(shield=True):
                 await connection.close()
 
-    async def __aenter__(self) -> SQLiteDatabase:
-        await self.connect()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SQLiteConnection]:
         """A write transaction: committed on success, rolled back on any error or cancel."""
@@ -180,10 +177,6 @@ class SQLiteDatabase:
             finally:
                 self._free_readers.append(reader)
 
-    async def ping(self) -> None:
-        async with self.read() as connection:
-            await connection.fetchval("SELECT 1")
-
     async def migrate(self) -> list[str]:
         """Apply the packaged migrations not yet applied; answer their names."""
         applied: list[str] = []
@@ -191,7 +184,7 @@ class SQLiteDatabase:
             await tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
                              "version TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
             done = {row[0] for row in await tx.fetchall("SELECT version FROM schema_migrations")}
-            for name, sql in _migrations("sqlite"):
+            for name, sql in load_migrations("sqlite"):
                 if name in done:
                     continue
                 for statement in _split_sql(sql):
@@ -202,12 +195,6 @@ class SQLiteDatabase:
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
         return applied
-
-
-def _migrations(dialect: str) -> list[tuple[str, str]]:
-    folder = resources.files("linkarchive.storage") / "migrations" / dialect
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
-    return [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files]
 
 
 def _split_sql(script: str) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+from contextlib import asynccontextmanager
 
 import anyio
 
@@ -45,13 +46,14 @@ async def handle(envelope: Envelope) -> None:
     await anyio.to_thread.run_sync(apply_effect, envelope.body["n"])
 
 
-def specs(services):
-    return [ActorSpec(queue="work", handler=handle, concurrency=4, timeout=30)]
+@asynccontextmanager
+async def pipeline(services):
+    yield [ActorSpec(queue="work", handler=handle, concurrency=4, timeout=30)]
 
 
 if __name__ == "__main__":
     init_effects(EFFECTS)
     settings = load_settings()
     configure_logging("info", json=False)
-    anyio.run(lambda: run_process(settings, api=False, engine=True, specs=specs))
+    anyio.run(lambda: run_process(settings, api=False, engine=True, pipeline=pipeline))
     sys.exit(0)

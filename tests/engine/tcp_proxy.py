@@ -28,6 +28,7 @@ class TCPProxy:
         self._call(self._close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+        self._loop.close()
 
     def cut(self) -> None:
         self._call(self._close())

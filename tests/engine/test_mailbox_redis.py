@@ -98,6 +98,33 @@ async def test_extend_beyond_the_visibility_timeout(redis_url: str, redis_prefix
         await eager.ack(again)
 
 
+async def test_blocked_receive_keeps_priority_and_its_limit(redis_url: str, redis_prefix: str,
+                                                       raw: Redis) -> None:
+    async with _open(redis_url, redis_prefix, "one") as box:
+        await box.receive("q", timeout=0.1)  # the streams and their groups exist now
+
+        async def send_two_at_once() -> None:
+            await anyio.sleep(0.2)
+            # One transaction, so a single blocking read sees both priority streams filled.
+            keys = box._keys_of("q")
+            async with raw.pipeline(transaction=True) as pipe:
+                for n, priority in ((1, 9), (2, 0)):
+                    await box._scripts["send"](
+                        keys=keys.script_keys, client=pipe,
+                        args=[GROUP, keys.message, f"m{n}", f'{{"n": {n}}}', "0", "", priority,
+                              repr(time.time()), 0])
+                await pipe.execute()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(send_two_at_once)
+            [first] = await box.receive("q", max_messages=1, timeout=3)
+        assert first.body == {"n": 2}
+        [second] = await box.receive("q", max_messages=5, timeout=1)
+        assert second.body == {"n": 1} and second.attempts == 1
+        stats = await box.stats("q")
+        assert stats.in_flight == 2 and stats.ready == 0
+
+
 class _RedisServer:
     """A private redis-server without persistence that a test may stop and start again."""
 

@@ -1,0 +1,41 @@
+"""The link pipeline's actors: scrape → image ∥ tag → completed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+from linkarchive.engine.actors.context import IMAGE, SCRAPE, TAG, Pipeline
+from linkarchive.engine.actors.image import handle_image
+from linkarchive.engine.actors.scrape import handle_scrape
+from linkarchive.engine.actors.sharing import FetchShare
+from linkarchive.engine.actors.tag import handle_tag
+from linkarchive.engine.pool import ActorSpec
+from linkarchive.scraping.fetch import Fetcher
+from linkarchive.services import Services
+from linkarchive.tagging import Tagger
+
+__all__ = ["IMAGE", "SCRAPE", "TAG", "open_pipeline"]
+
+
+@asynccontextmanager
+async def open_pipeline(services: Services) -> AsyncIterator[list[ActorSpec]]:
+    """The pipeline's actor specs, with the HTTP and model clients they share open."""
+    settings = services.settings
+    async with Fetcher(settings.fetch) as fetcher, Tagger(settings.model) as tagger:
+        pipeline = Pipeline(services=services, fetcher=fetcher, tagger=tagger,
+                            share=FetchShare(services.cache))
+        engine = settings.engine
+        # Deadlines sit inside the visibility timeout's reach: leases are extended meanwhile.
+        yield [
+            ActorSpec(queue=SCRAPE, handler=partial(handle_scrape, pipeline),
+                      concurrency=engine.scrape_concurrency,
+                      timeout=settings.fetch.fetch_timeout * 2 + 30),
+            ActorSpec(queue=IMAGE, handler=partial(handle_image, pipeline),
+                      concurrency=engine.image_concurrency,
+                      timeout=settings.fetch.fetch_timeout * 2 + 60),
+            ActorSpec(queue=TAG, handler=partial(handle_tag, pipeline),
+                      concurrency=engine.tag_concurrency,
+                      timeout=settings.model.openai_timeout * 4 + 30),
+        ]

@@ -1,0 +1,1 @@
+"""The HTTP edge: app factory, middlewares, problems, tokens, rate limits, live events, OpenAPI."""
