@@ -96,6 +96,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch", "image_max_bytes", 20 * 1024 * 1024, p.integer(1024),
             "Largest image downloaded, bytes."),
     Setting("fetch", "fetch_max_redirects", 5, p.integer(0, 30), "Redirects followed."),
+    Setting("fetch", "fetch_host_rate", 2.0, p.number(0.01),
+            "Requests a second to one host (politeness), with bursts of fetch_host_burst."),
+    Setting("fetch", "fetch_host_burst", 4, p.integer(1, 1000), "Burst allowed per host."),
     Setting("fetch", "user_agent",
             "Mozilla/5.0 (compatible; linkarchive/0.1; +https://github.com/linkarchive)",
             p.text, "User-Agent sent when fetching."),
@@ -157,6 +160,8 @@ class FetchSettings:
     fetch_max_bytes: int
     image_max_bytes: int
     fetch_max_redirects: int
+    fetch_host_rate: float
+    fetch_host_burst: int
     user_agent: str
 
 

@@ -134,7 +134,8 @@ class Fetcher:
     def __init__(self, settings: FetchSettings, *, limiter: HostLimiter | None = None) -> None:
         self._settings = settings
         self._guard = AddressGuard(settings.fetch_allow_hosts)
-        self._limiter = limiter or TokenBucketLimiter()
+        self._limiter = limiter or TokenBucketLimiter(rate=settings.fetch_host_rate,
+                                                      burst=settings.fetch_host_burst)
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Fetcher:

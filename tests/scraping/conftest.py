@@ -40,7 +40,8 @@ class Site:
 def settings(**overrides: Any) -> FetchSettings:
     values: dict[str, Any] = dict(fetch_allow_hosts=("127.0.0.1",), fetch_timeout=5.0,
                                   fetch_max_bytes=5 * 1024 * 1024, image_max_bytes=1024 * 1024,
-                                  fetch_max_redirects=5, user_agent="linkarchive-tests/1.0")
+                                  fetch_max_redirects=5, fetch_host_rate=2.0, fetch_host_burst=4,
+                                  user_agent="linkarchive-tests/1.0")
     values.update(overrides)
     return FetchSettings(**values)
 

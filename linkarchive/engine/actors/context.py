@@ -7,26 +7,19 @@ from dataclasses import dataclass
 
 from linkarchive.engine.actors.sharing import FetchShare
 from linkarchive.engine.mailbox import Envelope
-from linkarchive.errors import ProcessingError, UnavailableError
+from linkarchive.errors import ProcessingError
+from linkarchive.links.events import announce
 from linkarchive.scraping.fetch import Fetcher
 from linkarchive.services import Services
 from linkarchive.storage.repositories import pipeline as records
 from linkarchive.storage.repositories.rows import Link
 from linkarchive.tagging import Tagger
 
-__all__ = ["IMAGE", "SCRAPE", "TAG", "Pipeline", "link_event"]
+__all__ = ["IMAGE", "SCRAPE", "TAG", "Pipeline"]
 
 log = logging.getLogger("linkarchive.pipeline")
 
 SCRAPE, IMAGE, TAG = "scrape", "image", "tag"
-
-
-def link_event(link: Link) -> dict[str, object]:
-    """The ``link.updated`` event: enough for a client to update a row or fetch it again."""
-    return {"type": "link.updated",
-            "link": {"id": link.id, "status": link.status, "version": link.version,
-                     "processing_error": link.processing_error, "title": link.title,
-                     "updated_at": link.updated_at}}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,15 +34,7 @@ class Pipeline:
         return self.services.mailbox.max_deliveries
 
     async def announce(self, link: Link) -> None:
-        """After a commit: invalidate the owner's cached pages and tell their open sockets."""
-        try:
-            await self.services.cache.bump_user(link.user_id)
-        except UnavailableError as exc:
-            log.warning("cache not invalidated for user %s: %s", link.user_id, exc)
-        try:
-            await self.services.events.publish(str(link.user_id), link_event(link))
-        except UnavailableError as exc:
-            log.warning("event for link %s not published: %s", link.id, exc)
+        await announce(self.services, link)
 
     def will_retry(self, envelope: Envelope, exc: ProcessingError) -> bool:
         """A transient failure with deliveries left is retried rather than given up."""
