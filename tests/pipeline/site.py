@@ -88,3 +88,40 @@ class Site:
             shade = 30 * int(name) % 255
             body = make_jpeg(1200, 900, (shade, 120, 255 - shade))
         return web.Response(body=body, content_type="image/jpeg")
+
+
+class SiteThread:
+    """Serve a Site from a background thread, for tests whose peer is another process."""
+
+    def __init__(self, site: Site) -> None:
+        import asyncio
+        import threading
+
+        self.site = site
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner = web.AppRunner(site.app, access_log=None)
+        self.base = ""
+
+    def __enter__(self) -> SiteThread:
+        import asyncio
+
+        self._thread.start()
+
+        async def start() -> str:
+            await self._runner.setup()
+            tcp = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await tcp.start()
+            port = self._runner.addresses[0][1]
+            return f"http://127.0.0.1:{port}"
+
+        self.base = asyncio.run_coroutine_threadsafe(start(), self._loop).result(timeout=10)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
