@@ -14,6 +14,7 @@ import argparse
 import itertools
 import os
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -31,13 +32,18 @@ from linkarchive.storage.database import Database
 from linkarchive.storage.postgres import PostgresDatabase
 from linkarchive.storage.repositories import textindex
 from linkarchive.storage.repositories.listing import encode_cursor
+from linkarchive.storage.repositories.search import (
+    SQLITE_INDEX,
+    postgres_index_row,
+    sqlite_index_row,
+)
 from linkarchive.storage.sqlite import SQLiteDatabase
 
 POSTGRES_DSN = os.environ.get("LINKARCHIVE_TEST_POSTGRES_DSN",
                               "postgresql://postgres@127.0.0.1:5432/test")
 RESULTS = Path(__file__).parent / "results" / "storage.md"
 OTHER_USERS = 10
-SEARCHES = {"English word": "python", "Korean substring": "김치찌개", "2-char Korean": "김치"}
+SEARCHES = {"English word": "python", "Korean substring": "김치찌개", "2-char Korean": "찌개"}
 TAG = "여행"  # a mid-popularity tag (rank 10 of 300)
 
 
@@ -63,24 +69,23 @@ class Corpus:
             english.add("".join(self.rng.choice("bcdfghjklmnprstvwz") + self.rng.choice("aeiou")
                                 for _ in range(self.rng.choice((2, 3, 3, 4)))))
         self.korean, self.english = sorted(korean), sorted(english)
-        for rank, word in enumerate(self.REAL_KO):
+        for rank, word in enumerate(self.REAL_KO):  # ranks 100-700 of 6000: common, not stop words
             self.korean.insert(100 + rank * 37, word)
         for rank, word in enumerate(self.REAL_EN):
             self.english.insert(100 + rank * 37, word)
-        self.word_weights = list(itertools.accumulate(1 / (r + 10) for r in range(6100)))
+        self.korean_weights = list(itertools.accumulate(1 / (r + 10)
+                                                        for r in range(len(self.korean))))
+        self.english_weights = self.korean_weights[:len(self.english)]
         self.tags = [TAG if n == 10 else f"tag{n}" if n % 2 else f"태그{n}" for n in range(300)]
         self.tag_weights = list(itertools.accumulate(1 / (r + 1) for r in range(300)))
 
     def words(self, count: int) -> str:
-        rng, out = self.rng, []
-        for _ in range(count):
-            if rng.random() < 0.6:
-                word = rng.choices(self.korean, cum_weights=self.word_weights[:len(self.korean)])
-                out.append(word[0] + rng.choice(self.SUFFIXES))
-            else:
-                out.append(rng.choices(self.english,
-                                       cum_weights=self.word_weights[:len(self.english)])[0])
-        return " ".join(out)
+        """``count`` words, 60% Korean (with a particle now and then), 40% English."""
+        rng = self.rng
+        korean = rng.choices(self.korean, cum_weights=self.korean_weights, k=count)
+        english = rng.choices(self.english, cum_weights=self.english_weights, k=count)
+        return " ".join(ko + rng.choice(self.SUFFIXES) if rng.random() < 0.6 else en
+                        for ko, en in zip(korean, english, strict=True))
 
     def link_tags(self) -> set[str]:
         return set(self.rng.choices(self.tags, cum_weights=self.tag_weights,
@@ -94,7 +99,7 @@ class Seed:
     tags: list[tuple]
     link_tags: list[tuple]
     images: list[tuple]
-    search: list[tuple]  # (rid, link id, user id, created_at, title, tags, description, note, url)
+    search: list[tuple[dict, list[str]]]  # link fields as reindexing reads them, tag names
 
 
 def generate(main_links: int, other_links: int) -> Seed:
@@ -125,8 +130,9 @@ def generate(main_links: int, other_links: int) -> Seed:
                                  size, size, size * 40, "ab" * 32, "image/jpeg", created)
                                 for variant, size in (("small", 150), ("medium", 300),
                                                       ("large", 600))]
-            seed.search.append((rid, link_id, user_id, created, title, " ".join(sorted(names)),
-                                description, note, url))
+            seed.search.append(({"rid": rid, "id": link_id, "user_id": user_id,
+                                 "created_at": created, "title": title, "description": description,
+                                 "note": note, "url": url, "canonical_url": None}, sorted(names)))
     seed.tags = [(tag_id, user_id, name, "keyword", now)
                  for (user_id, name), tag_id in tag_ids.items()]
     return seed
@@ -154,11 +160,7 @@ async def seed_sqlite(database: Database, seed: Seed) -> None:
                              seed.tags)
         await tx.executemany(_insert("link_tags", LINK_TAG_COLUMNS), seed.link_tags)
         await tx.executemany(_insert("stored_images", IMAGE_COLUMNS), seed.images)
-        await tx.executemany(
-            "INSERT INTO link_search (rowid, owner, title, tags, description, note, url)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(rid, f"u_{user_id}", *map(textindex.fts5_document, texts))
-             for rid, _, user_id, _, *texts in seed.search])
+        await tx.executemany(SQLITE_INDEX, [sqlite_index_row(*entry) for entry in seed.search])
         await tx.execute("ANALYZE")
 
 
@@ -178,19 +180,19 @@ async def seed_postgres(database: PostgresDatabase, seed: Seed) -> None:
                           " (SELECT count(*) FROM link_tags WHERE tag_id = tags.id)")
         await raw.copy_records_to_table("stored_images", records=seed.images,
                                         columns=IMAGE_COLUMNS)
-        # asyncpg cannot COPY a tsvector: stage the documents as text, cast on the way in.
-        await raw.execute("CREATE TEMP TABLE search_stage (link_id text, user_id bigint,"
-                          " created_at float8, document text) ON COMMIT DROP")
-        fields = textindex.FIELDS
+        # asyncpg cannot COPY a tsvector: stage the keys as text[], convert on the way in.
+        await raw.execute("CREATE TEMP TABLE search_stage (LIKE link_search) ON COMMIT DROP")
+        await raw.execute("ALTER TABLE search_stage ALTER COLUMN keys TYPE text[] USING NULL")
         await raw.copy_records_to_table("search_stage", records=[
-            (link_id, user_id, created, textindex.tsvector_literal(dict(zip(fields, texts))))
-            for _, link_id, user_id, created, *texts in seed.search])
-        await raw.execute("INSERT INTO link_search SELECT link_id, user_id, created_at,"
-                          " document::tsvector FROM search_stage")
+            postgres_index_row(*entry) for entry in seed.search])
+        await raw.execute("INSERT INTO link_search SELECT link_id, user_id, created_at, title,"
+                          " tags, description, note, url, array_to_tsvector(keys)"
+                          " FROM search_stage")
     connection = await asyncpg.connect(POSTGRES_DSN)
     try:  # VACUUM cannot run in a transaction; autovacuum would get there in production
         await connection.execute(f'SET search_path = "{database.schema}"')
-        await connection.execute("VACUUM ANALYZE")
+        await connection.execute("VACUUM ANALYZE users, links, tags, link_tags, stored_images,"
+                                 " link_search")
     finally:
         await connection.close()
 
@@ -208,7 +210,8 @@ async def timed(database: Database, call: Callable[[object], Awaitable[object]],
     return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
 
 
-async def measure(database: Database, repeat: int) -> dict[str, tuple[float, float]]:
+async def measure(database: Database, repeat: int,
+                  searches: dict[str, tuple[str, int]]) -> dict[str, tuple[float, float]]:
     user_id, tagged = 1, repo.LinkFilter(tag=TAG)
     async with database.read() as conn:
         total = await repo.count_links(conn, user_id)
@@ -226,33 +229,42 @@ async def measure(database: Database, repeat: int) -> dict[str, tuple[float, flo
         "list by tag, deep keyset page (90%)":
             lambda c: repo.list_links(c, user_id, filters=tagged, cursor=tag_cursor),
     }
-    for name, query in SEARCHES.items():
-        cases[f"search, {name} `{query}`"] = \
+    for name, (query, hits) in searches.items():
+        cases[f"search, {name} `{query}` ({hits:,} links)"] = \
             lambda c, query=query: repo.search_links(c, user_id, query)
     return {name: await timed(database, call, repeat) for name, call in cases.items()}
+
+
+def count_matches(seed: Seed, query: str) -> int:
+    """How many of the main user's links contain ``query``, counted without any index."""
+    term = textindex.compile_query(query)[0].text
+    return sum(any(term in textindex.word_text(text) for text in
+                   (link["title"], link["description"], link["note"], link["url"], *tags))
+               for link, tags in seed.search if link["user_id"] == 1)
 
 
 async def main(links: int, other_links: int, repeat: int) -> None:
     started = time.perf_counter()
     seed = generate(links, other_links)
     print(f"generated {len(seed.links):,} links in {time.perf_counter() - started:.1f}s")
+    searches = {name: (query, count_matches(seed, query)) for name, query in SEARCHES.items()}
     results: dict[str, dict[str, tuple[float, float]]] = {}
     seconds: dict[str, float] = {}
+
+    async def run(name: str, database: Database, seeder: Callable) -> None:
+        await database.migrate()
+        started = time.perf_counter()
+        await seeder(database, seed)
+        seconds[name] = time.perf_counter() - started
+        results[name] = await measure(database, repeat, searches)
+
     with tempfile.TemporaryDirectory() as folder:
         async with SQLiteDatabase(f"sqlite:///{Path(folder) / 'bench.db'}") as database:
-            await database.migrate()
-            started = time.perf_counter()
-            await seed_sqlite(database, seed)
-            seconds["SQLite"] = time.perf_counter() - started
-            results["SQLite"] = await measure(database, repeat)
+            await run("SQLite", database, seed_sqlite)
     schema = f"la_bench_{uuid.uuid4().hex[:10]}"
     try:
         async with PostgresDatabase(POSTGRES_DSN, schema=schema, max_size=2) as database:
-            await database.migrate()
-            started = time.perf_counter()
-            await seed_postgres(database, seed)
-            seconds["PostgreSQL"] = time.perf_counter() - started
-            results["PostgreSQL"] = await measure(database, repeat)
+            await run("PostgreSQL", database, seed_postgres)
     finally:
         connection = await asyncpg.connect(POSTGRES_DSN)
         try:
@@ -271,7 +283,8 @@ def report(results: dict[str, dict[str, tuple[float, float]]], seconds: dict[str
         f"One user with {links:,} links, {total:,} links in all ({OTHER_USERS} other users);"
         f" {repeat} timed calls per row after warm-up, each through `db.read()` and the"
         " repository, 20 links per page with their tags and images."
-        f" {os.cpu_count()} CPUs, Python {sys.version.split()[0]}.",
+        f" {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the end),"
+        f" Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}.",
         "",
         "| call | " + " | ".join(f"{d} p50 ms | {d} p99 ms" for d in dialects) + " |",
         "| --- | " + " | ".join("---: | ---:" for _ in dialects) + " |",

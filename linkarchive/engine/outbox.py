@@ -48,6 +48,9 @@ class JobQueue:
         await tx.execute("INSERT INTO outbox (queue, body, msg_key, priority, created_at)"
                          " VALUES (?, ?, ?, ?, ?)",
                          (queue, orjson.dumps(body).decode(), key, priority, time.time()))
+        tx.after_commit(self._wake)
+
+    def _wake(self) -> None:
         self._wakeup.set()
 
     async def relay_once(self) -> int:

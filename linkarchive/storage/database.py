@@ -8,7 +8,7 @@ timestamps. Rows answer both ``row["name"]`` and ``row[0]``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from importlib import resources
 from typing import Any
@@ -27,6 +27,19 @@ class Connection(ABC):
     """
 
     dialect: str
+
+    def __init__(self) -> None:
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this transaction has committed; never if it rolls back."""
+        self._after_commit.append(callback)
+
+    def committed(self) -> None:
+        """The database calls this after a successful commit."""
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     @abstractmethod
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:

@@ -92,6 +92,7 @@ class PostgresConnection(Connection):
     dialect = "postgres"
 
     def __init__(self, connection: asyncpg.Connection) -> None:
+        super().__init__()
         self._connection = connection
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -138,7 +139,7 @@ class PostgresDatabase(Database):
                     # JIT compiles in the tens of milliseconds: a loss for short queries.
                     "jit": "off"}
         if self.schema:
-            settings["search_path"] = f'"{self.schema}", public'
+            settings["search_path"] = f'"{self.schema}"'
         return settings
 
     async def connect(self) -> None:
@@ -169,14 +170,16 @@ class PostgresDatabase(Database):
             transaction = connection.transaction(**options)
             with wrap_errors():
                 await transaction.start()
+            wrapped = PostgresConnection(connection)
             try:
-                yield PostgresConnection(connection)
+                yield wrapped
             except BaseException:
                 with anyio.CancelScope(shield=True), wrap_errors():
                     await transaction.rollback()
                 raise
             with anyio.CancelScope(shield=True), wrap_errors():
                 await transaction.commit()
+            wrapped.committed()
         finally:
             with anyio.CancelScope(shield=True):
                 await pool.release(connection)

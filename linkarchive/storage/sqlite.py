@@ -76,6 +76,7 @@ class SQLiteConnection(Connection):
     dialect = "sqlite"
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
+        super().__init__()
         self._connection = connection
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -147,14 +148,16 @@ class SQLiteDatabase(Database):
             writer = self._writer
             with wrap_errors():
                 await writer.execute("BEGIN IMMEDIATE")
+            connection = SQLiteConnection(writer)
             try:
-                yield SQLiteConnection(writer)
+                yield connection
             except BaseException:
                 with anyio.CancelScope(shield=True):
                     await writer.rollback()
                 raise
             with anyio.CancelScope(shield=True), wrap_errors():
                 await writer.commit()
+            connection.committed()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SQLiteConnection]:

@@ -52,10 +52,10 @@ def effects(tmp_path: Path) -> tuple[int, int, int]:
         try:
             applied = db.execute("SELECT count(*) FROM applied").fetchone()[0]
             calls = db.execute("SELECT count(*) FROM calls").fetchone()[0]
-            total = db.execute("SELECT sum FROM total").fetchone()[0]
-        except sqlite3.OperationalError:
+            row = db.execute("SELECT sum FROM total").fetchone()
+        except sqlite3.OperationalError:  # the engine is still creating its tables
             return 0, 0, 0
-    return applied, calls, total
+    return applied, calls, row[0] if row else 0
 
 
 async def send_work(env: dict[str, str]) -> None:

@@ -45,6 +45,20 @@ async def test_cancellation_rolls_back_and_the_database_stays_usable(database: D
         assert await tx.fetchval("SELECT count(*) FROM outbox") == 0
 
 
+async def test_after_commit_callbacks_run_only_after_a_commit(database: Database) -> None:
+    calls: list[str] = []
+    async with database.write() as tx:
+        tx.after_commit(lambda: calls.append("first"))
+        tx.after_commit(lambda: calls.append("second"))
+        assert calls == []
+    assert calls == ["first", "second"]
+    with pytest.raises(RuntimeError):
+        async with database.write() as tx:
+            tx.after_commit(lambda: calls.append("rolled back"))
+            raise RuntimeError("boom")
+    assert calls == ["first", "second"]
+
+
 async def test_unique_violation_is_a_conflict(database: Database) -> None:
     async with database.write() as tx:
         await tx.execute("INSERT INTO schema_migrations VALUES (?, ?)", ("x", 1.0))

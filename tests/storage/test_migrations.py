@@ -38,7 +38,7 @@ SQLITE_ONLY = {
     "mailbox_dead": "id queue body msg_key attempts reason failed_at",
     "link_search": "owner title tags description note url",
 }
-POSTGRES_ONLY = {"link_search": "link_id user_id created_at document"}
+POSTGRES_ONLY = {"link_search": "link_id user_id created_at title tags description note url keys"}
 LINK_INDEXES = {"links_user_url", "links_user_recent", "links_user_status", "links_user_favorite",
                 "links_user_archived", "links_user_changes"}
 

@@ -69,6 +69,12 @@ async def test_update_bumps_version_and_checks_it(database: Database, user: repo
     assert conflict.value.current.version == 2 and conflict.value.current.note == "노트"
     async with database.read() as conn:
         assert (await repo.get_link(conn, user.id, link.id)).note == "노트"
+    async with database.write() as tx:
+        assert await repo.update_link(tx, user.id, link.id, {}, expected_version=2) == edited
+        with pytest.raises(repo.VersionConflict):
+            await repo.update_link(tx, user.id, link.id, {}, expected_version=1)
+        with pytest.raises(repo.VersionConflict):
+            await repo.delete_link(tx, user.id, link.id, expected_version=1)
 
 
 async def test_update_rejects_fields_that_are_not_editable(database: Database,
@@ -178,3 +184,22 @@ async def test_user_tags_replace_and_counts(database: Database, make_user: MakeU
         assert await repo.top_tag_names(conn, user.id, limit=1) == ["파이썬"]
         by_tag = await repo.list_links(conn, user.id, filters=repo.LinkFilter(tag="web"))
         assert by_tag.items == ()
+
+
+async def test_imported_links_keep_their_title_flags_and_date(database: Database,
+                                                              user: repo.User) -> None:
+    newer = await save(database, user, "https://example.com/new")
+    async with database.write() as tx:
+        old, created = await repo.create_or_get(
+            tx, user.id, "https://example.com/old", url_hash("https://example.com/old"),
+            title="Bookmarked", favorite=True, archived=True, created_at=1_500_000_000.0,
+            completed=True, tags=["imported"])
+        assert await repo.begin_scrape(tx, old.id, run=0) is None  # skips the pipeline
+    assert created and (old.title, old.favorite, old.archived, old.status) == (
+        "Bookmarked", True, True, "completed")
+    assert old.created_at == 1_500_000_000.0 and old.updated_at > old.created_at
+    async with database.read() as conn:
+        page = await repo.list_links(conn, user.id)
+        assert [link.id for link in page.items] == [newer.id, old.id]
+        tagged = await repo.list_links(conn, user.id, filters=repo.LinkFilter(tag="imported"))
+        assert [link.id for link in tagged.items] == [old.id]

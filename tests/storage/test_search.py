@@ -3,10 +3,13 @@ query text that looks like query syntax."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from linkarchive.storage import repositories as repo
 from linkarchive.storage.database import Database
+from linkarchive.storage.repositories import textindex
 from tests.storage.conftest import MakeUser
 
 pytestmark = pytest.mark.anyio
@@ -142,3 +145,60 @@ async def test_pages(database: Database, user: repo.User) -> None:
             seen += [link.id for link in result.items]
         assert (await repo.search_links(conn, user.id, "여행", page=4, limit=10)).items == ()
     assert len(seen) == len(set(seen)) == 25
+
+
+async def test_matches_a_plain_substring_model(database: Database, user: repo.User) -> None:
+    """Random Korean/English text and random substrings as queries: the index finds exactly
+    the links where every term's words occur in one field's words (joined by spaces)."""
+    rng = random.Random(7)
+    syllables = "김치찌개된장국밥라면여행사진"
+    letters = "abcdehiklmnoprstuy"
+
+    def word() -> str:
+        if rng.random() < 0.5:
+            return "".join(rng.choice(syllables) for _ in range(rng.randint(1, 4)))
+        return "".join(rng.choice(letters) for _ in range(rng.randint(1, 6)))
+
+    def text(words: int) -> str:
+        return rng.choice(" .-/").join(word() for _ in range(words))
+
+    fields: dict[str, list[str]] = {}
+    raw: list[str] = []
+    async with database.write() as tx:
+        for n in range(60):
+            title, note, tag = text(rng.randint(1, 4)), text(rng.randint(0, 6)), word()
+            link, _ = await repo.create_or_get(tx, user.id, f"https://x.example/{n}/{word()}",
+                                               f"h{n}", note=note, tags=[tag])
+            await repo.begin_scrape(tx, link.id, run=0)
+            await repo.save_scraped(tx, link.id, repo.ScrapedMetadata(title=title), run=0)
+            raw += [title, note, link.url]
+            fields[link.id] = [textindex.word_text(value) for value in (title, note, tag, link.url)]
+
+    def expected(query: str) -> set[str]:
+        terms = [phrase.text for phrase in textindex.compile_query(query)]
+        return {link_id for link_id, texts in fields.items()
+                if terms and all(any(term in t for t in texts) for term in terms)}
+
+    queries = []
+    for _ in range(80):  # substrings of the raw text: "x.y" is one term of two words
+        source = rng.choice(raw)
+        start = rng.randint(0, max(0, len(source) - 1))
+        queries.append(source[start:start + rng.randint(1, 9)])
+    queries += [f"{a} {b}" for a, b in zip(queries[::2], queries[1::2], strict=True)][:15]
+    hits = 0
+    async with database.read() as conn:
+        for query in queries:
+            page = await repo.search_links(conn, user.id, query, limit=100)
+            assert {link.id for link in page.items} == expected(query), query
+            hits += bool(page.items)
+    assert hits > len(queries) // 2
+
+
+async def test_a_term_never_spans_two_tags(database: Database, user: repo.User) -> None:
+    async with database.write() as tx:
+        link, _ = await repo.create_or_get(tx, user.id, "https://x.example", "h",
+                                           tags=["react", "hooks"])
+    async with database.read() as conn:
+        assert (await repo.search_links(conn, user.id, "react.hooks")).items == ()
+        assert [found.id for found in (await repo.search_links(conn, user.id, "react hooks")).items
+                ] == [link.id]

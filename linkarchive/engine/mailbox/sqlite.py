@@ -49,9 +49,13 @@ class SQLiteMailbox(Mailbox):
             "INSERT OR IGNORE INTO mailbox (id, queue, body, msg_key, priority, attempts,"
             " enqueued_at, available_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
             (message_id, queue, orjson.dumps(body), key, priority, now, now + delay))
+        if inserted:
+            connection.after_commit(self._wake)
+        return message_id if inserted else None
+
+    def _wake(self) -> None:
         self._wakeup.set()
         self._wakeup = anyio.Event()
-        return message_id if inserted else None
 
     async def _send(self, queue: str, body: dict[str, Any], *, key: str | None, delay: float,
                     priority: int) -> str | None:
@@ -83,9 +87,9 @@ class SQLiteMailbox(Mailbox):
             if leased or remaining <= 0:
                 return leased
             # Same-process sends wake us at once; other processes are seen by polling.
-            with anyio.move_on_after(min(pause, remaining)):
+            with anyio.move_on_after(min(pause, remaining)) as waited:
                 await self._wakeup.wait()
-            pause = min(pause * 2, _POLL_MAX)
+            pause = min(pause * 2, _POLL_MAX) if waited.cancelled_caught else _POLL_MIN
 
     async def _ack(self, envelope: Envelope) -> None:
         async with self.database.write() as tx:

@@ -43,8 +43,9 @@ LIVE_BY_URL = (f"SELECT {LINK_COLUMNS} FROM links"
 LIVE_BY_ID = f"SELECT {LINK_COLUMNS} FROM links WHERE id = ? AND user_id = ? AND deleted_at IS NULL"
 # A concurrent save of the same URL loses quietly here and reads the winner's row instead.
 INSERT_LINK = (
-    "INSERT INTO links (id, user_id, url, url_hash, note, source, created_at, updated_at,"
-    " change_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO links (id, user_id, url, url_hash, note, source, title, title_edited, favorite,"
+    " archived, status, created_at, updated_at, change_seq)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (user_id, url_hash) WHERE deleted_at IS NULL DO NOTHING RETURNING id")
 # {assignments} come from EDITABLE_FIELDS only; {version_check} is empty or "AND version = ?".
 EDIT_LINK = (
@@ -67,24 +68,31 @@ async def get_link(conn: Connection, user_id: int, link_id: str) -> Link:
 
 async def create_or_get(tx: Connection, user_id: int, url: str, url_hash: str, *,
                         note: str | None = None, source: str | None = None,
-                        tags: Sequence[str] = ()) -> tuple[Link, bool]:
+                        tags: Sequence[str] = (), title: str | None = None,
+                        favorite: bool = False, archived: bool = False,
+                        created_at: float | None = None,
+                        completed: bool = False) -> tuple[Link, bool]:
     """Save a URL for the user, or answer the live link already saved with the same hash.
 
-    A new link is ``pending`` at run 0; queue its scrape job in the same transaction.
+    A new link is ``pending`` at run 0; queue its scrape job in the same transaction. Imports
+    also pass the bookmark's ``title`` (kept over the page's, like an edited one), flags, its
+    original ``created_at``, and ``completed`` for a link that skips the pipeline.
     """
     existing = await tx.fetchone(LIVE_BY_URL, (user_id, url_hash))
     if existing is not None:
         return (await load_links(tx, [existing]))[0], False
     seq = await next_change_seq(tx, user_id)
     now = time.time()
+    created = now if created_at is None else created_at
     link_id = new_id()
-    inserted = await tx.fetchval(INSERT_LINK, (link_id, user_id, url, url_hash, note, source,
-                                               now, now, seq))
+    inserted = await tx.fetchval(INSERT_LINK, (
+        link_id, user_id, url, url_hash, note, source, title, title is not None, favorite,
+        archived, "completed" if completed else "pending", created, now, seq))
     if inserted is None:
         winner = await tx.fetchone(LIVE_BY_URL, (user_id, url_hash))
         return (await load_links(tx, [winner]))[0], False
     if tags:
-        await write_user_tags(tx, user_id, link_id, now, tags)
+        await write_user_tags(tx, user_id, link_id, created, tags)
     await reindex_links(tx, [link_id])
     return await get_link(tx, user_id, link_id), True
 
@@ -116,6 +124,11 @@ async def update_link(tx: Connection, user_id: int, link_id: str, changes: Mappi
     current link. A title set here is never replaced by a later scrape.
     """
     _check_changes(changes)
+    if not changes:  # nothing to edit is not an edit: no new version
+        link = await get_link(tx, user_id, link_id)
+        if expected_version is not None and link.version != expected_version:
+            raise VersionConflict(link)
+        return link
     seq = await next_change_seq(tx, user_id)
     columns = [name for name in changes if name != "tags"]
     assignments = "".join(f"{name} = ?, " for name in columns)

@@ -56,7 +56,8 @@ UPSERT_IMAGE = (
     " ON CONFLICT (link_id, variant) DO UPDATE SET bucket = excluded.bucket,"
     " object_key = excluded.object_key, width = excluded.width, height = excluded.height,"
     " bytes = excluded.bytes, sha256 = excluded.sha256, content_type = excluded.content_type")
-# A title the user set stays (title_edited); everything else comes from the page.
+# In ScrapedMetadata's field order. A title the user set stays (title_edited); the rest is
+# the page's.
 SCRAPED_ASSIGNMENTS = (
     "canonical_url = ?, title = CASE WHEN title_edited THEN title ELSE ? END, description = ?,"
     " author = ?, site_name = ?, lang = ?, published_at = ?, kind = ?, image_url = ?,"

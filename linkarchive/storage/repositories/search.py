@@ -1,13 +1,17 @@
 """Full-text search over title, tags, description, note and URL, scoped to one user.
 
-Both dialects index the character-bigram keys of ``textindex``: SQLite in an FTS5 table ranked
-by BM25 with per-field weights, PostgreSQL in a GIN-indexed ``tsvector`` ranked by ``ts_rank``
-with the same field order. The user's text only ever becomes quoted letter-and-digit tokens.
+Both dialects index the character-bigram keys of ``textindex`` and find the same links.
+SQLite keeps them in FTS5, which matches each term as a phrase inside the index and ranks by
+BM25 with per-field weights. PostgreSQL keeps the keys as a GIN-indexed ``tsvector``, which
+narrows the search to rows holding every key; each term is then looked up (``strpos``) in the
+row's word text, which both decides the match and scores it by the fields it is in, with the
+same weights. The user's text only ever becomes quoted letter-and-digit tokens or a parameter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from linkarchive.storage.database import Connection
@@ -16,9 +20,11 @@ from linkarchive.storage.repositories.loading import load_links
 from linkarchive.storage.repositories.rows import SearchPage, placeholders
 from linkarchive.storage.repositories.tags import tags_for
 
-__all__ = ["reindex_links", "search_links"]
+__all__ = ["postgres_index_row", "reindex_links", "search_links", "sqlite_index_row"]
 
 MAX_LIMIT = 100
+# Field weights, best first; SQLite's BM25 gets the same ones (owner column first, weight 0).
+WEIGHTS = dict(zip(textindex.FIELDS, (8, 5, 2, 2, 1), strict=True))
 
 # -- Named SQL ---------------------------------------------------------------------------------
 INDEX_SOURCE = {
@@ -32,32 +38,68 @@ SQLITE_UNINDEX = "DELETE FROM link_search WHERE rowid = ?"
 SQLITE_INDEX = ("INSERT INTO link_search (rowid, owner, title, tags, description, note, url)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)")
 POSTGRES_UNINDEX = "DELETE FROM link_search WHERE link_id = ?"
-POSTGRES_INDEX = ("INSERT INTO link_search (link_id, user_id, created_at, document)"
-                  " VALUES (?, ?, ?, CAST(? AS tsvector))"
-                  " ON CONFLICT (link_id) DO UPDATE SET document = excluded.document")
-# BM25 weights per column (owner, title, tags, description, note, url); lower scores are better.
+POSTGRES_INDEX = (
+    "INSERT INTO link_search (link_id, user_id, created_at, title, tags, description, note, url,"
+    " keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, array_to_tsvector(CAST(? AS text[])))"
+    " ON CONFLICT (link_id) DO UPDATE SET title = excluded.title, tags = excluded.tags,"
+    " description = excluded.description, note = excluded.note, url = excluded.url,"
+    " keys = excluded.keys")
+# Lower BM25 scores are better.
 SQLITE_SEARCH = (
-    "SELECT l.* FROM (SELECT rowid AS rid, bm25(link_search, 0, 8, 5, 2, 2, 1) AS score"
+    "SELECT l.* FROM (SELECT rowid AS rid, bm25(link_search, 0, {weights}) AS score"
     "  FROM link_search WHERE link_search MATCH ? ORDER BY score, rowid DESC LIMIT ? OFFSET ?)"
     " AS hits JOIN links l ON l.rid = hits.rid"
-    " WHERE l.user_id = ? AND l.deleted_at IS NULL ORDER BY hits.score, hits.rid DESC")
+    " WHERE l.user_id = ? AND l.deleted_at IS NULL ORDER BY hits.score, hits.rid DESC"
+).format(weights=", ".join(str(weight) for weight in WEIGHTS.values()))
 # A tsquery parameter defeats a generic plan (it cannot know how selective the query is), so
 # the search runs with custom plans only.
 POSTGRES_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
+# {score} and {match} hold one fragment per term (postgres_search_sql); every value is a parameter.
 POSTGRES_SEARCH = (
-    "SELECT l.* FROM (SELECT link_id, ts_rank(document, query) AS score, created_at"
-    "  FROM link_search, CAST(? AS tsquery) AS query WHERE user_id = ? AND document @@ query"
+    "SELECT l.* FROM (SELECT link_id, created_at, {score} AS score FROM link_search"
+    "  WHERE user_id = ? AND keys @@ CAST(? AS tsquery) AND {match}"
     "  ORDER BY score DESC, created_at DESC, link_id DESC LIMIT ? OFFSET ?)"
     " AS hits JOIN links l ON l.id = hits.link_id"
     " WHERE l.deleted_at IS NULL ORDER BY hits.score DESC, hits.created_at DESC, l.id DESC")
+TERM_SCORE = " + ".join(f"CASE WHEN strpos({field}, ?) > 0 THEN {weight} ELSE 0 END"
+                        for field, weight in WEIGHTS.items())
+TERM_MATCH = "(" + " OR ".join(f"strpos({field}, ?) > 0" for field in WEIGHTS) + ")"
 
 
-def _fields(row: Any, tags: str) -> dict[str, str | None]:
+@lru_cache(maxsize=textindex.MAX_TERMS)
+def postgres_search_sql(terms: int) -> str:
+    """The PostgreSQL search for ``terms`` terms, each given once per field to score and match."""
+    return POSTGRES_SEARCH.format(score=" + ".join([TERM_SCORE] * terms),
+                                  match=" AND ".join([TERM_MATCH] * terms))
+
+
+def _fields(row: Any, tags: Sequence[str]) -> dict[str, str | None]:
     url, canonical = row["url"], row["canonical_url"]
     if canonical and canonical != url:
         url = f"{url} {canonical}"
-    return {"title": row["title"], "tags": tags, "description": row["description"],
+    return {"title": row["title"], "tags": " ".join(tags), "description": row["description"],
             "note": row["note"], "url": url}
+
+
+def sqlite_index_row(row: Any, tags: Sequence[str]) -> tuple[Any, ...]:
+    """Parameters of ``SQLITE_INDEX`` for a link row (with ``rid``) and its tag names."""
+    fields = _fields(row, tags)
+    documents = [textindex.fts5_document(fields[name]) if name != "tags"
+                 # "__" is a token no phrase holds, so no phrase runs from one tag into the next.
+                 else " __ ".join(textindex.fts5_document(tag) for tag in tags)
+                 for name in textindex.FIELDS]
+    return (row["rid"], f"u_{row['user_id']}", *documents)
+
+
+def postgres_index_row(row: Any, tags: Sequence[str]) -> tuple[Any, ...]:
+    """Parameters of ``POSTGRES_INDEX`` for a link row and its tag names."""
+    fields = _fields(row, tags)
+    texts = [textindex.word_text(fields[name]) if name != "tags"
+             # A newline never occurs in a term, so no term matches across two tags.
+             else "\n".join(textindex.word_text(tag) for tag in tags)
+             for name in textindex.FIELDS]
+    return (row["id"], row["user_id"], row["created_at"], *texts,
+            textindex.index_keys(fields.values()))
 
 
 async def reindex_links(tx: Connection, link_ids: Sequence[str]) -> None:
@@ -68,17 +110,13 @@ async def reindex_links(tx: Connection, link_ids: Sequence[str]) -> None:
     rows = await tx.fetchall(INDEX_SOURCE[tx.dialect].format(ids=ids), tuple(link_ids))
     tags = await tags_for(tx, [row["id"] for row in rows])
     for row in rows:
-        names = " ".join(tag.name for tag in tags.get(row["id"], ()))
-        fields = _fields(row, names)
+        names = [tag.name for tag in tags.get(row["id"], ())]
         if tx.dialect == "sqlite":
             await tx.execute(SQLITE_UNINDEX, (row["rid"],))
             if row["deleted_at"] is None:
-                await tx.execute(SQLITE_INDEX, (
-                    row["rid"], f"u_{row['user_id']}",
-                    *(textindex.fts5_document(fields[name]) for name in textindex.FIELDS)))
+                await tx.execute(SQLITE_INDEX, sqlite_index_row(row, names))
         elif row["deleted_at"] is None:
-            await tx.execute(POSTGRES_INDEX, (row["id"], row["user_id"], row["created_at"],
-                                              textindex.tsvector_literal(fields)))
+            await tx.execute(POSTGRES_INDEX, postgres_index_row(row, names))
         else:
             await tx.execute(POSTGRES_UNINDEX, (row["id"],))
 
@@ -100,8 +138,9 @@ async def search_links(conn: Connection, user_id: int, query: str, *, page: int 
         match = f"owner : u_{int(user_id)} AND " + textindex.fts5_match(phrases)
         rows = await conn.fetchall(SQLITE_SEARCH, (match, limit + 1, offset, user_id))
     else:
+        texts = [phrase.text for phrase in phrases for _ in WEIGHTS]
         await conn.execute(POSTGRES_CUSTOM_PLANS)
-        rows = await conn.fetchall(POSTGRES_SEARCH, (textindex.tsquery_literal(phrases),
-                                                     user_id, limit + 1, offset))
+        rows = await conn.fetchall(postgres_search_sql(len(phrases)), (
+            *texts, user_id, textindex.tsquery_literal(phrases), *texts, limit + 1, offset))
     items = await load_links(conn, rows[:limit])
     return SearchPage(items=tuple(items), has_more=len(rows) > limit)

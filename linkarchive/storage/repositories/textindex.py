@@ -11,16 +11,18 @@ words are separated by ``_``. A search term becomes a phrase of the same tokens:
 - several words (``node.js``): the first must end a word (bigrams + tail), the middle ones are
   whole words, the last must start one; ``_`` stands between them.
 
-Phrases only match consecutive tokens, so the index answers exactly "the term occurs as a
-substring" (punctuation between words aside) without reading the text back. User text only ever
-becomes quoted tokens of letters and digits; it is never parsed as query syntax.
+A term thus matches where its words occur in a field's words joined by single spaces
+(``word_text``), punctuation between words aside. SQLite's FTS5 checks that with phrase queries
+inside the index; PostgreSQL's GIN index only finds rows holding every key, and the row's word
+text decides. User text only ever becomes quoted tokens of letters and digits or a parameter;
+it is never parsed as query syntax.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,9 +33,10 @@ __all__ = [
     "document_tokens",
     "fts5_document",
     "fts5_match",
+    "index_keys",
     "normalize",
     "tsquery_literal",
-    "tsvector_literal",
+    "word_text",
 ]
 
 # Searchable fields, most telling first; the databases weight them in this order.
@@ -43,20 +46,18 @@ MAX_QUERY_CHARS = 256
 MAX_TERMS = 8
 MAX_TERM_TOKENS = 64
 MAX_FIELD_CHARS = 4000
-# PostgreSQL keeps at most 256 positions per lexeme and positions up to 16383.
-_PG_MAX_POSITIONS = 256
-_PG_MAX_POSITION = 16383
-_PG_WEIGHTS = {"title": "A", "tags": "B", "description": "C", "note": "C", "url": "D"}
 
 _WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
 class Phrase:
-    """Tokens that must appear consecutively; ``prefix`` makes the last one a prefix."""
+    """One search term: tokens that must appear consecutively (``prefix`` makes the last one
+    a prefix), and its words as ``word_text`` spells them."""
 
     tokens: tuple[str, ...]
-    prefix: bool = False
+    prefix: bool
+    text: str
 
 
 def normalize(text: str) -> str:
@@ -89,24 +90,25 @@ def document_tokens(text: str | None) -> list[str]:
     return tokens
 
 
+def word_text(text: str | None) -> str:
+    """A field's words, normalized and joined by single spaces: what terms are matched in."""
+    return " ".join(_WORD.findall(normalize(text or "")[:MAX_FIELD_CHARS]))
+
+
 def _term_phrase(term: str) -> Phrase | None:
     words = _WORD.findall(term)
     if not words:
         return None
-    if len(words) == 1:
-        word = words[0]
-        phrase = Phrase((word,), prefix=True) if len(word) == 1 else \
-            Phrase(tuple(_word_tokens(word, tail=False)))
-        return Phrase(phrase.tokens[:MAX_TERM_TOKENS], phrase.prefix)
     tokens: list[str] = []
     for word in words[:-1]:
         tokens.extend(_word_tokens(word, tail=True))
         tokens.append(SEPARATOR)
     last = words[-1]
     tokens.extend(_word_tokens(last, tail=False))
-    if len(tokens) > MAX_TERM_TOKENS:  # a shorter phrase still only matches true hits' prefix
-        return Phrase(tuple(tokens[:MAX_TERM_TOKENS]))
-    return Phrase(tuple(tokens), prefix=len(last) == 1)
+    prefix = len(last) == 1
+    if len(tokens) > MAX_TERM_TOKENS:  # the term's start still only occurs where it does
+        tokens, prefix = tokens[:MAX_TERM_TOKENS], False
+    return Phrase(tuple(tokens), prefix, " ".join(words))
 
 
 def compile_query(query: str) -> list[Phrase]:
@@ -133,42 +135,17 @@ def fts5_match(phrases: list[Phrase], columns: tuple[str, ...] = FIELDS) -> str:
     return "{" + " ".join(columns) + "} : (" + " AND ".join(parts) + ")"
 
 
-def tsvector_literal(fields: Mapping[str, str | None]) -> str:
-    """A PostgreSQL ``tsvector`` input string with positions and per-field weights.
-
-    Separators are not stored; they leave a one-position gap, which ``tsquery_literal`` expects.
-    """
-    positions: dict[str, list[str]] = {}
-    position = 0
-    for name in FIELDS:
-        weight = _PG_WEIGHTS[name]
-        position += 1  # fields never run into each other
-        for token in document_tokens(fields.get(name)):
-            position += 1
-            if position > _PG_MAX_POSITION:
-                break
-            if token != SEPARATOR:
-                slots = positions.setdefault(token, [])
-                if len(slots) < _PG_MAX_POSITIONS:
-                    slots.append(f"{position}{weight}")
-    return " ".join(f"'{token}':{','.join(slots)}" for token, slots in positions.items())
+def index_keys(texts: Iterable[str | None]) -> list[str]:
+    """Every token of these fields once, for an index that only answers "has all these keys"."""
+    return sorted({token for text in texts for token in document_tokens(text)} - {SEPARATOR})
 
 
 def tsquery_literal(phrases: list[Phrase]) -> str:
-    """A PostgreSQL ``tsquery`` input string requiring every phrase."""
-    parts = []
+    """A PostgreSQL ``tsquery`` requiring every key of every phrase (prefix keys as ``:*``)."""
+    keys = set()
     for phrase in phrases:
-        out: list[str] = []
-        gap = 1
         for index, token in enumerate(phrase.tokens):
-            if token == SEPARATOR:
-                gap += 1
-                continue
-            quoted = f"'{token}'" + (":*" if phrase.prefix and index == len(phrase.tokens) - 1
-                                     else "")
-            if out:
-                out.append(f"<{gap}>" if gap > 1 else "<->")
-            out.append(quoted)
-            gap = 1
-        parts.append("(" + " ".join(out) + ")")
-    return " & ".join(parts)
+            if token != SEPARATOR:
+                last = index == len(phrase.tokens) - 1
+                keys.add(f"'{token}':*" if phrase.prefix and last else f"'{token}'")
+    return " & ".join(sorted(keys))
