@@ -16,7 +16,13 @@ import anyio
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from linkarchive.engine.mailbox.base import Envelope, Mailbox, Retry, backoff_delay
+from linkarchive.engine.mailbox.base import (
+    DeadLetterHook,
+    Envelope,
+    Mailbox,
+    Retry,
+    backoff_delay,
+)
 from linkarchive.engine.restarts import RestartBudget
 from linkarchive.errors import ProcessingError, UnavailableError
 from linkarchive.metrics import DEAD_LETTERS, RETRIES
@@ -44,6 +50,8 @@ class ActorSpec:
     concurrency: int = 1
     timeout: float = 120.0
     batch: int = 16
+    on_dead_letter: DeadLetterHook | None = None
+    """Called for a message dead-lettered because its handler kept crashing the process."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,7 +125,8 @@ class Pool:
                 room = max(1, 2 * self.spec.concurrency - len(self._state.held))
                 try:
                     envelopes = await self.mailbox.receive(
-                        self.spec.queue, max_messages=min(self.spec.batch, room), timeout=1.0)
+                        self.spec.queue, max_messages=min(self.spec.batch, room), timeout=1.0,
+                        on_dead_letter=self.spec.on_dead_letter)
                     failures = 0
                 except UnavailableError as exc:
                     failures += 1

@@ -147,9 +147,15 @@ async def test_crashing_handler_is_dead_lettered_by_delivery_count(mailbox: Mail
     for _ in range(3):  # each delivery "crashes": never acked
         assert len(await mailbox.receive("q", timeout=3)) == 1
         await anyio.sleep(VT + 0.2)
-    assert await mailbox.receive("q", timeout=0.3) == []
+    given_up = []
+
+    async def hook(envelope, reason: str) -> None:
+        given_up.append((envelope.body, reason))
+
+    assert await mailbox.receive("q", timeout=0.3, on_dead_letter=hook) == []
     [dead] = await mailbox.dead_letters("q")
     assert "without being acknowledged" in dead.reason
+    assert given_up == [({"poison": True}, dead.reason)]
 
 
 async def test_requeue_and_purge_dead_letters(mailbox: Mailbox) -> None:

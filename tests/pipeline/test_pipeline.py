@@ -168,3 +168,20 @@ async def test_two_hundred_links_all_complete_without_duplicates(tmp_path) -> No
         assert len(blob_files) == 7 * 4
         for queue in ("scrape", "image", "tag"):
             assert (await run.services.mailbox.stats(queue)).depth == 0
+
+
+async def test_scrape_that_keeps_crashing_the_worker_fails_the_link(tmp_path) -> None:
+    settings = load_settings(environ={"LINKARCHIVE_DATA_DIR": str(tmp_path / "data"),
+                                      "LINKARCHIVE_VISIBILITY_TIMEOUT": "1"})
+    async with open_services(settings) as services:
+        async with services.database.write() as tx:
+            user = await create_user(tx, "crash@example.com", "x")
+        link, _ = await save_link(services, user.id, "http://127.0.0.1:9/never")
+        for _ in range(3):  # three workers took it and died without a word
+            assert len(await services.mailbox.receive("scrape", timeout=3)) == 1
+            await anyio.sleep(1.1)
+    async with running_pipeline(tmp_path, LINKARCHIVE_VISIBILITY_TIMEOUT="1") as run:
+        [done] = await wait_settled(run, [link.id], user_id=user.id)
+        assert done.status == "failed"
+        assert "kept failing" in done.processing_error
+        assert len(await run.services.mailbox.dead_letters("scrape")) == 1

@@ -31,11 +31,14 @@ async def open_pipeline(services: Services) -> AsyncIterator[list[ActorSpec]]:
         yield [
             ActorSpec(queue=SCRAPE, handler=partial(handle_scrape, pipeline),
                       concurrency=engine.scrape_concurrency,
-                      timeout=settings.fetch.fetch_timeout * 2 + 30),
+                      timeout=settings.fetch.fetch_timeout * 2 + 30,
+                      on_dead_letter=pipeline.scrape_given_up),
             ActorSpec(queue=IMAGE, handler=partial(handle_image, pipeline),
                       concurrency=engine.image_concurrency,
-                      timeout=settings.fetch.fetch_timeout * 2 + 60),
+                      timeout=settings.fetch.fetch_timeout * 2 + 60,
+                      on_dead_letter=pipeline.stage_given_up),
             ActorSpec(queue=TAG, handler=partial(handle_tag, pipeline),
                       concurrency=engine.tag_concurrency,
-                      timeout=settings.model.openai_timeout * 4 + 30),
+                      timeout=settings.model.openai_timeout * 4 + 30,
+                      on_dead_letter=pipeline.stage_given_up),
         ]

@@ -47,3 +47,19 @@ class Pipeline:
         if failed is not None:
             log.info("link %s failed: %s", link_id, reason)
             await self.announce(failed)
+
+    async def scrape_given_up(self, envelope: Envelope, reason: str) -> None:
+        """The scrape kept crashing or hanging the worker: the link fails with that reason."""
+        await self.fail(envelope.body["link"], envelope.body["run"],
+                        f"processing kept failing: {reason}")
+
+    async def stage_given_up(self, envelope: Envelope, reason: str) -> None:
+        """An image or tag job kept crashing the worker: close the stage without its result so
+        the link still completes (a picture that crashes the decoder loses only its thumbnail)."""
+        stage = IMAGE if envelope.queue == IMAGE else TAG
+        async with self.services.database.write() as tx:
+            done = await records.skip_stage(tx, envelope.body["link"], stage,
+                                            run=envelope.body["run"])
+        log.warning("gave up the %s stage of link %s: %s", stage, envelope.body["link"], reason)
+        if done is not None:
+            await self.announce(done.link)

@@ -23,7 +23,7 @@ import logging
 import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from linkarchive.errors import LinkArchiveError
 
 __all__ = [
     "DeadLetter",
+    "DeadLetterHook",
     "Envelope",
     "Mailbox",
     "QueueStats",
@@ -41,6 +42,8 @@ __all__ = [
 log = logging.getLogger("linkarchive.mailbox")
 
 BACKOFF_BASE = 2.0
+
+DeadLetterHook = Callable[["Envelope", str], Awaitable[None]]
 BACKOFF_CAP = 300.0
 
 
@@ -117,9 +120,13 @@ class Mailbox(ABC):
         return await self._send(queue, dict(body), key=key, delay=max(0.0, delay),
                                 priority=max(0, min(priority, 9)))
 
-    async def receive(self, queue: str, *, max_messages: int = 1,
-                      timeout: float = 1.0) -> list[Envelope]:
-        """Lease up to ``max_messages``, waiting at most ``timeout`` seconds for the first."""
+    async def receive(self, queue: str, *, max_messages: int = 1, timeout: float = 1.0,
+                      on_dead_letter: DeadLetterHook | None = None) -> list[Envelope]:
+        """Lease up to ``max_messages``, waiting at most ``timeout`` seconds for the first.
+
+        Messages whose deliveries are used up are dead-lettered here instead, and
+        ``on_dead_letter(envelope, reason)`` lets the caller settle what they were for.
+        """
         envelopes = await self._receive(queue, max_messages, timeout)
         live = []
         for envelope in envelopes:
@@ -128,6 +135,8 @@ class Mailbox(ABC):
                           "(the handler crashed or timed out)")
                 await self._dead_letter(envelope, reason)
                 log.warning("dead-lettered %s on %s: %s", envelope.id, queue, reason)
+                if on_dead_letter is not None:
+                    await on_dead_letter(envelope, reason)
             else:
                 live.append(envelope)
         return live
