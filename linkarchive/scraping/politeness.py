@@ -11,9 +11,14 @@ from typing import Protocol
 
 import anyio
 
-from linkarchive.errors import FetchError
+from linkarchive.errors import FetchError, RateLimited
 
-__all__ = ["HostLimiter", "TokenBucketLimiter"]
+__all__ = ["HostLimiter", "KeyedLimiter", "SharedHostLimiter", "TokenBucketLimiter"]
+
+
+class KeyedLimiter(Protocol):
+    async def hit(self, key: str, *, cost: int = 1) -> None:
+        """Take a token for ``key`` or raise RateLimited with ``retry_after``."""
 
 
 class HostLimiter(Protocol):
@@ -56,3 +61,24 @@ class TokenBucketLimiter:
         self._buckets[host] = (tokens - 1, now)
         if wait:
             await anyio.sleep(wait)
+
+
+class SharedHostLimiter:
+    """Per-host politeness shared by every worker: a rate limiter keyed by host (Redis in a
+    scale-out setup, atomic on the server), waited on up to ``max_wait`` seconds."""
+
+    def __init__(self, limiter: KeyedLimiter, *, max_wait: float = 10.0) -> None:
+        self._limiter = limiter
+        self._max_wait = max_wait
+
+    async def acquire(self, host: str) -> None:
+        deadline = time.monotonic() + self._max_wait
+        while True:
+            try:
+                await self._limiter.hit(f"host:{host}")
+                return
+            except RateLimited as exc:
+                if time.monotonic() + exc.retry_after > deadline:
+                    raise FetchError(f"too many requests to {host} right now", transient=True,
+                                     retry_after=exc.retry_after) from None
+                await anyio.sleep(exc.retry_after)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 
 from linkarchive.engine.actors.context import IMAGE, SCRAPE, TAG, Pipeline
@@ -13,6 +13,7 @@ from linkarchive.engine.actors.sharing import FetchShare
 from linkarchive.engine.actors.tag import handle_tag
 from linkarchive.engine.pool import ActorSpec
 from linkarchive.scraping.fetch import Fetcher
+from linkarchive.scraping.politeness import SharedHostLimiter
 from linkarchive.services import Services
 from linkarchive.tagging import Tagger
 
@@ -23,7 +24,21 @@ __all__ = ["IMAGE", "SCRAPE", "TAG", "open_pipeline"]
 async def open_pipeline(services: Services) -> AsyncIterator[list[ActorSpec]]:
     """The pipeline's actor specs, with the HTTP and model clients they share open."""
     settings = services.settings
-    async with Fetcher(settings.fetch) as fetcher, Tagger(settings.model) as tagger:
+    async with AsyncExitStack() as stack:
+        limiter = None
+        if settings.storage.redis_url:
+            # Several workers share each host's politeness budget through Redis.
+            from linkarchive.http.ratelimit import Rate, RedisRateLimiter
+
+            fetch = settings.fetch
+            shared = RedisRateLimiter.from_url(
+                settings.storage.redis_url,
+                Rate(fetch.fetch_host_burst, fetch.fetch_host_burst / fetch.fetch_host_rate),
+                prefix=f"{settings.storage.redis_prefix}fetch:")
+            stack.push_async_callback(shared.aclose)
+            limiter = SharedHostLimiter(shared)
+        fetcher = await stack.enter_async_context(Fetcher(settings.fetch, limiter=limiter))
+        tagger = await stack.enter_async_context(Tagger(settings.model))
         pipeline = Pipeline(services=services, fetcher=fetcher, tagger=tagger,
                             share=FetchShare(services.cache))
         engine = settings.engine
