@@ -1,29 +1,32 @@
-"""The ``linkarchive`` command: serve the API and engine, and administer a server."""
+"""The ``linkarchive`` command: serve the API and engine, and administer a server.
+
+The process commands live here; each administrative group has a module in
+``linkarchive.commands`` and is registered below.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
-import anyio
 import typer
 
-from linkarchive.config import Settings, load_settings
-from linkarchive.errors import LinkArchiveError
+from linkarchive.commands import doctor, inspection, links, queues, stats, transfer, users
+from linkarchive.commands.common import JsonOption, print_json, run_async, settings_from_cli, state
 from linkarchive.logs import configure_logging
 
 __all__ = ["app"]
 
-T = TypeVar("T")
-
 app = typer.Typer(
     name="linkarchive",
-    help="A self-hosted link archive: save a URL, get it scraped, thumbnailed and tagged.",
+    help="A self-hosted link archive: save a URL, get it scraped, thumbnailed and tagged.\n\n"
+         "Every command reads settings from defaults, then the --config TOML file, then "
+         "LINKARCHIVE_* variables. Add --json to a command for output a script can read.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 
 ConfigOption = Annotated[
@@ -33,48 +36,10 @@ ConfigOption = Annotated[
 ]
 
 
-class _State:
-    config: Path | None = None
-
-
-def fail(message: str, code: int = 1) -> None:
-    """Print one clear line and exit non-zero."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def settings_from_cli(**server: Any) -> Settings:
-    try:
-        settings = load_settings(_State.config)
-    except LinkArchiveError as exc:
-        fail(str(exc), 2)
-    overrides = {k: v for k, v in server.items() if v is not None}
-    return settings.replace(server=overrides) if overrides else settings
-
-
-def run_async(main: Callable[[], Awaitable[T]]) -> T:
-    """Run ``main`` and turn our errors into one line and a non-zero exit."""
-    try:
-        return anyio.run(main)
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except LinkArchiveError as exc:
-        fail(str(exc))
-    except BaseExceptionGroup as group:
-        ours, _ = group.split(LinkArchiveError)
-        if ours is None:
-            raise
-        first = ours
-        while isinstance(first, BaseExceptionGroup):
-            first = first.exceptions[0]
-        fail(str(first))
-    raise AssertionError("unreachable")
-
-
 @app.callback()
 def main(config: ConfigOption = None) -> None:
     """Settings come from defaults, then the TOML file, then LINKARCHIVE_* variables."""
-    _State.config = config
+    state.config = config
 
 
 def _run(api: bool, engine: bool, host: str | None, port: int | None) -> None:
@@ -100,19 +65,28 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
 
 @app.command()
 def api(host: HostOption = None, port: PortOption = None) -> None:
-    """Run only the HTTP API (scale-out: several of these behind a proxy)."""
+    """Run only the HTTP API (scale-out: several of these behind a proxy).
+
+    Example: LINKARCHIVE_REDIS_URL=redis://cache:6379/0 linkarchive api --port 8080
+    """
     _run(True, False, host, port)
 
 
 @app.command()
 def worker() -> None:
-    """Run only the engine: scrape, image and tag actors (scale-out: one per host)."""
+    """Run only the engine: scrape, image and tag actors (scale-out: one per host).
+
+    Example: LINKARCHIVE_REDIS_URL=redis://cache:6379/0 linkarchive worker
+    """
     _run(False, True, None, None)
 
 
 @app.command()
-def migrate() -> None:
-    """Apply pending database migrations."""
+def migrate(as_json: JsonOption = False) -> None:
+    """Apply pending database migrations.
+
+    Example: LINKARCHIVE_DATABASE_URL=postgresql://archive@db/archive linkarchive migrate
+    """
     from linkarchive.storage.database import open_database
 
     settings = settings_from_cli()
@@ -122,8 +96,20 @@ def migrate() -> None:
             return await database.migrate()
 
     applied = run_async(go)
-    typer.echo(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied)
-                                                          if applied else ""))
+    if as_json:
+        print_json({"applied": applied})
+    else:
+        typer.echo(f"applied {len(applied)} migration(s)"
+                   + (": " + ", ".join(applied) if applied else ""))
+
+
+app.add_typer(users.app, name="user")
+app.add_typer(links.app, name="link")
+transfer.register(app)
+app.add_typer(queues.app, name="dlq")
+stats.register(app)
+doctor.register(app)
+inspection.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

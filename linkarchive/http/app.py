@@ -14,6 +14,7 @@ from linkarchive.http.keys import (
     PASSWORDS,
     RATE_LIMITER,
     SERVICES,
+    SESSION_CHECK,
     SETTINGS,
     TOKENS,
     Services,
@@ -27,7 +28,9 @@ from linkarchive.http.middlewares import (
 )
 from linkarchive.http.passwords import Passwords
 from linkarchive.http.ratelimit import InProcessRateLimiter, Rate, rate_limit_middleware
+from linkarchive.http.sessions import SessionCheck
 from linkarchive.http.tokens import AccessTokens
+from linkarchive.storage.database import Database
 
 __all__ = ["AUTH_PREFIX", "MAX_BODY_SIZE", "create_app"]
 
@@ -55,12 +58,15 @@ def create_app(settings: ServerSettings, *, services: Services) -> web.Applicati
     tokens = AccessTokens(secret=secret, ttl=settings.access_token_ttl)
     limiter = (getattr(services, "rate_limiter", None)
                or InProcessRateLimiter(Rate(settings.rate_limit, 60.0)))
+    # Ended sessions are looked up in our database; a stand-in container has none.
+    database = getattr(services, "database", None)
+    sessions = SessionCheck(database) if isinstance(database, Database) else None
     app = web.Application(client_max_size=MAX_BODY_SIZE, middlewares=[
         request_id_middleware(),
         cors_middleware(origins=settings.cors_origins),
         problem_middleware(),
         body_limit_middleware(max_size=MAX_BODY_SIZE),
-        auth_middleware(tokens=tokens),
+        auth_middleware(tokens=tokens, session_active=sessions),
         rate_limit_middleware(limiter=limiter, ip_paths=(AUTH_PREFIX,)),
     ])
     app[SETTINGS] = settings
@@ -68,6 +74,8 @@ def create_app(settings: ServerSettings, *, services: Services) -> web.Applicati
     app[TOKENS] = tokens
     app[PASSWORDS] = Passwords()
     app[RATE_LIMITER] = limiter
+    if sessions is not None:
+        app[SESSION_CHECK] = sessions
     app.cleanup_ctx.append(_event_bus)
     routes.setup(app)
     return app

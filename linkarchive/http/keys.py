@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from linkarchive.http.events import EventBus
     from linkarchive.http.passwords import Passwords
     from linkarchive.http.ratelimit import RateLimiter
+    from linkarchive.http.routes.serialize import ThumbnailUrls
+    from linkarchive.http.sessions import SessionCheck
     from linkarchive.http.tokens import AccessClaims, AccessTokens
 
 __all__ = [
@@ -24,8 +26,10 @@ __all__ = [
     "RATE_LIMITER",
     "REQUEST_ID",
     "SERVICES",
+    "SESSION_CHECK",
     "SETTINGS",
     "SOCKETS",
+    "THUMBNAIL_URLS",
     "TOKENS",
     "Pingable",
     "Services",
@@ -57,6 +61,10 @@ RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 EVENTS: web.AppKey[EventBus] = web.AppKey("events")
 SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")
 OPENAPI: web.AppKey[Mapping[str, Any]] = web.AppKey("openapi")
+SESSION_CHECK: web.AppKey[SessionCheck] = web.AppKey("session_check")
+"""Present when the container brings our database: tells the auth middleware which sessions
+have ended."""
+THUMBNAIL_URLS: web.AppKey[ThumbnailUrls] = web.AppKey("thumbnail_urls")
 
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
 CLAIMS: web.RequestKey[AccessClaims] = web.RequestKey("claims")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import TypeVar
 
 from aiohttp import web
@@ -19,7 +19,7 @@ from aiohttp.typedefs import Handler, Middleware
 from linkarchive.errors import ConfigError, Unauthorized
 from linkarchive.http.keys import CLAIMS, REQUEST_ID
 from linkarchive.http.problems import problem_for, problem_response
-from linkarchive.http.tokens import AccessTokens
+from linkarchive.http.tokens import AccessClaims, AccessTokens
 from linkarchive.logs import request_id_var as _request_id
 
 __all__ = [
@@ -222,10 +222,13 @@ def cors_middleware(*, origins: Collection[str], allow_credentials: bool = False
     return middleware
 
 
-def auth_middleware(*, tokens: AccessTokens, public_paths: Collection[str] = ()) -> Middleware:
+def auth_middleware(*, tokens: AccessTokens, public_paths: Collection[str] = (),
+                    session_active: Callable[[AccessClaims], Awaitable[bool]] | None = None
+                    ) -> Middleware:
     """Require ``Authorization: Bearer <access token>`` (or, on ``@allow_query_token``
     handlers, ``?access_token=``) and put its claims in ``request[CLAIMS]``; except on handlers
-    marked ``@public``, on ``public_paths``, and on requests no route matches (404 or 405)."""
+    marked ``@public``, on ``public_paths``, and on requests no route matches (404 or 405).
+    With ``session_active``, a valid token of a session that has ended is refused too."""
     open_paths = frozenset(public_paths)
 
     @web.middleware
@@ -239,7 +242,10 @@ def auth_middleware(*, tokens: AccessTokens, public_paths: Collection[str] = ())
             token = request.query.get(QUERY_TOKEN_PARAMETER) or None
         if token is None:
             raise Unauthorized("An access token is required: send 'Authorization: Bearer <token>'.")
-        request[CLAIMS] = tokens.verify(token)
+        claims = tokens.verify(token)
+        if session_active is not None and not await session_active(claims):
+            raise Unauthorized("The session of this access token has ended; sign in again.")
+        request[CLAIMS] = claims
         return await handler(request)
 
     return middleware

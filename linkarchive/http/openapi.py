@@ -49,9 +49,12 @@ PROBLEM_SCHEMA: Schema = {
         "detail": {"type": "string"}, "instance": {"type": "string"},
         "request_id": {"type": "string"}, "retry_after": {"type": "integer"},
         "errors": {"type": "array", "items": {"type": "object"}},
+        "current": {"type": "object", "description": "On a version conflict (409): the "
+                                                     "resource as it is now."},
     },
 }
 _PROBLEM_REF: Schema = {"$ref": "#/components/schemas/Problem"}
+_PARSER_ERROR = {"text/plain": {"schema": {"type": "string"}}}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,6 +125,10 @@ def _convert(raw: str, schema: Schema) -> Any:
 
 def _parse_query(request: web.Request, schema: Schema) -> dict[str, Any]:
     properties = schema.get("properties", {})
+    # The parser drops "=value" pairs; a parameter without a name is refused, not ignored.
+    if any(pair.startswith("=") for pair in request.rel_url.raw_query_string.split("&")):
+        raise ValidationFailed([{"parameter": "", "detail": "a parameter has no name"}],
+                               "The query parameters do not match the schema.")
     values: dict[str, Any] = {}
     for name in request.query:
         prop = properties.get(name, {})
@@ -176,8 +183,10 @@ def _describe(described: Operation, path: str,
             entry["content"] = _json_content(_PROBLEM_REF, PROBLEM_TYPE)
         document["responses"][str(status)] = entry
     document["responses"]["default"] = {
-        "description": "A problem (RFC 9457): 4xx for the request, 5xx for the server.",
-        "content": _json_content(_PROBLEM_REF, PROBLEM_TYPE)}
+        "description": "A problem (RFC 9457): 4xx for the request, 5xx for the server. A"
+                       " request the HTTP parser refuses before the app sees it (a request"
+                       " line or header over 8 KiB) gets a 400 in plain text.",
+        "content": {**_json_content(_PROBLEM_REF, PROBLEM_TYPE), **_PARSER_ERROR}}
     if security is not None:
         document["security"] = security
     return document

@@ -30,7 +30,7 @@ from linkarchive.http.jsonio import MalformedBody, json_response
 from linkarchive.http.keys import REQUEST_ID
 from linkarchive.http.schema import ValidationFailed
 
-__all__ = ["PROBLEM_TYPE", "WWW_AUTHENTICATE", "problem_for", "problem_response"]
+__all__ = ["PROBLEM_TYPE", "WWW_AUTHENTICATE", "StaleVersion", "problem_for", "problem_response"]
 
 log = logging.getLogger("linkarchive.http")
 
@@ -44,6 +44,16 @@ def _retry_after_seconds(exc: BaseException) -> int:
     # Retry-After takes whole seconds; round up so a client never comes back too early.
     seconds = getattr(exc, "retry_after", None) or UNAVAILABLE_RETRY_AFTER
     return max(1, math.ceil(seconds))
+
+
+class StaleVersion(Conflict):
+    """The resource changed since the version the request was based on."""
+
+    def __init__(self, current: Mapping[str, Any], message: str | None = None) -> None:
+        super().__init__(message or f"The resource is at version {current.get('version')}; "
+                                    "merge with `current` and send that version.")
+        self.current = current
+        """The resource as it is now, as the API shows it: the problem's ``current`` member."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +73,7 @@ RULES: Mapping[type[BaseException], _Rule] = {
     Unauthorized: _Rule(status=401, headers=lambda exc: {"WWW-Authenticate": WWW_AUTHENTICATE}),
     Forbidden: _Rule(status=403),
     NotFound: _Rule(status=404),
+    StaleVersion: _Rule(status=409, extensions=lambda exc: {"current": getattr(exc, "current", None)}),
     Conflict: _Rule(status=409),
     RateLimited: _Rule(
         status=429,

@@ -34,14 +34,14 @@ LIST_QUERY = {
 LINK = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
 
 
-@routes.get("/api/v1/links")
+@routes.get("/api/v1/examples")
 @operation(summary="List links", tags=("links",), query=LIST_QUERY,
            responses={200: {"type": "array", "items": LINK}})
 async def list_links(request: web.Request) -> web.Response:
     return json_response(request[QUERY])
 
 
-@routes.get("/api/v1/links/{id}")
+@routes.get("/api/v1/examples/{id}")
 @operation(summary="One link", tags=("links",), responses={200: LINK})
 async def get_link(request: web.Request) -> web.Response:
     return json_response({"id": request.match_info["id"]})
@@ -103,20 +103,20 @@ async def test_the_openapi_document_is_valid_and_describes_the_routes() -> None:
     validate_openapi(document)
     assert document["openapi"] == "3.1.0"
     paths = document["paths"]
-    assert {"/healthz", "/readyz", "/api/v1/events", "/api/v1/openapi.json", "/api/v1/links",
-            "/api/v1/links/{id}"} <= paths.keys()
+    assert {"/healthz", "/readyz", "/api/v1/events", "/api/v1/openapi.json", "/api/v1/examples",
+            "/api/v1/examples/{id}"} <= paths.keys()
     assert paths["/healthz"]["get"]["security"] == []
-    assert "security" not in paths["/api/v1/links"]["get"]  # the document's default: bearer
+    assert "security" not in paths["/api/v1/examples"]["get"]  # the document's default: bearer
     assert document["security"] == [{"bearer": []}]
-    parameters = {p["name"]: p for p in paths["/api/v1/links"]["get"]["parameters"]}
+    parameters = {p["name"]: p for p in paths["/api/v1/examples"]["get"]["parameters"]}
     assert parameters["limit"] == {"name": "limit", "in": "query", "required": True,
                                    "schema": LIST_QUERY["properties"]["limit"]}
     assert parameters["tag"]["required"] is False
-    assert paths["/api/v1/links/{id}"]["get"]["parameters"][0]["in"] == "path"
+    assert paths["/api/v1/examples/{id}"]["get"]["parameters"][0]["in"] == "path"
     assert paths["/api/v1/events"]["get"]["security"] == [{"bearer": []}, {"query_token": []}]
     assert document["components"]["securitySchemes"]["query_token"]["name"] == "access_token"
     problem = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    assert paths["/readyz"]["get"]["responses"]["default"]["content"] == problem
+    assert paths["/readyz"]["get"]["responses"]["default"]["content"][PROBLEM] == problem[PROBLEM]
     assert paths["/readyz"]["get"]["responses"]["503"]["content"] == problem
 
 
@@ -124,18 +124,18 @@ async def test_query_parameters_are_converted_and_validated_by_the_documented_sc
     app = make_app(routes=routes)
     async with serve(app) as client:
         headers = bearer(token_for(app))
-        ok = await client.get("/api/v1/links?limit=20&favorite=true&tag=a&tag=b&status=failed",
+        ok = await client.get("/api/v1/examples?limit=20&favorite=true&tag=a&tag=b&status=failed",
                               headers=headers)
         assert ok.status == 200
         assert await ok.json() == {"limit": 20, "favorite": True, "tag": ["a", "b"],
                                    "status": "failed"}
-        bad = await client.get("/api/v1/links?limit=0&favorite=maybe&status=lost&page=2",
+        bad = await client.get("/api/v1/examples?limit=0&favorite=maybe&status=lost&page=2",
                                headers=headers)
         assert bad.status == 422
         body = await bad.json(content_type=PROBLEM)
         assert {error["parameter"] for error in body["errors"]} == {
             "limit", "favorite", "status", "page"}
-        missing = await client.get("/api/v1/links?limit=abc", headers=headers)
+        missing = await client.get("/api/v1/examples?limit=abc", headers=headers)
         assert missing.status == 422
         body = await missing.json(content_type=PROBLEM)
         assert body["errors"] == [{"parameter": "limit", "detail": "must be of type integer"}]

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from linkarchive.errors import NotFound
 from linkarchive.storage.database import Connection
 
-__all__ = ["Failure", "owner_of", "recent_failures", "stage_counts", "status_counts"]
+__all__ = ["Failure", "outbox_backlog", "owner_of", "recent_failures", "stage_counts",
+           "status_counts"]
 
 # -- Named SQL ---------------------------------------------------------------------------------
 LIVE_OWNER = "SELECT user_id FROM links WHERE id = ? AND deleted_at IS NULL"
@@ -18,6 +19,7 @@ RECENT_FAILURES = (
     "SELECT url, processing_error, updated_at FROM links"
     " WHERE status = 'failed' AND deleted_at IS NULL AND updated_at >= ?"
     " ORDER BY updated_at DESC LIMIT ?")
+OUTBOX_BACKLOG = "SELECT count(*), min(created_at) FROM outbox"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,3 +51,9 @@ async def recent_failures(conn: Connection, *, since: float, limit: int = 10_000
     """Links that failed since ``since`` (epoch seconds), newest first."""
     rows = await conn.fetchall(RECENT_FAILURES, (since, limit))
     return [Failure(url=row[0], reason=row[1] or "unknown", failed_at=row[2]) for row in rows]
+
+
+async def outbox_backlog(conn: Connection) -> tuple[int, float | None]:
+    """Jobs waiting in the outbox for the relay to move them to Redis, and the oldest's time."""
+    row = await conn.fetchone(OUTBOX_BACKLOG)
+    return int(row[0]), row[1]
