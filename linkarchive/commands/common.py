@@ -87,9 +87,12 @@ def run_async(main: Callable[[], Awaitable[T]]) -> T:
 
 
 def run_with_services(work: Callable[[Services], Awaitable[T]]) -> T:
-    """Open the services (migrating a new database), run ``work`` with them, close them."""
+    """Open the services (applying pending migrations), run ``work`` with them, close them.
+
+    Logs go to stderr from warnings up (debug when configured), leaving stdout to the output.
+    """
     settings = settings_from_cli()
-    configure_logging("warning")
+    configure_logging("debug" if settings.server.log_level == "debug" else "warning")
 
     async def main() -> T:
         async with open_services(settings) as services:

@@ -1,8 +1,8 @@
 """``linkarchive doctor``: check every backend this configuration uses and say what to fix.
 
 Each check runs on its own under a short deadline, so one broken backend does not hide the
-others. Nothing is created or migrated: a data directory or database that does not exist yet
-is reported, not made.
+others. It migrates nothing, and a data directory or database that does not exist yet is
+reported, not made.
 """
 
 from __future__ import annotations
@@ -149,7 +149,8 @@ async def _model(settings: Settings) -> Check:
     if status != 200:
         return Check(name="model", status="warn", detail=f"{base}/models answered HTTP {status}",
                      fix="check LINKARCHIVE_OPENAI_BASE_URL points at an OpenAI-compatible API")
-    names = {item.get("id") for item in (body or {}).get("data", []) if isinstance(item, dict)}
+    listed = body.get("data") if isinstance(body, dict) else None
+    names = {item.get("id") for item in listed or () if isinstance(item, dict)}
     if model.openai_model not in names:
         return Check(name="model", status="warn",
                      detail=f"{base} does not list the model {model.openai_model!r}",

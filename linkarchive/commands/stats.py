@@ -56,14 +56,17 @@ async def scrape_metrics(url: str) -> dict[str, Any]:
     except (aiohttp.ClientError, TimeoutError) as exc:
         return {"url": url, "error": str(exc) or type(exc).__name__}
     found: dict[str, Any] = {"url": url, "stages": {}, "fetches": {}, "model_calls": {}}
-    for family in text_string_to_metric_families(text):
-        key, outer, inner = _FAMILIES.get(family.name, ("", "", ""))
-        for sample in family.samples:
-            if key and sample.name.endswith("_total"):
-                found[key].setdefault(sample.labels[outer], {})[sample.labels[inner]] = int(
-                    sample.value)
-            elif sample.name == "linkarchive_cache_hit_ratio":
-                found["cache_hit_ratio"] = round(sample.value, 4)
+    try:
+        for family in text_string_to_metric_families(text):
+            key, outer, inner = _FAMILIES.get(family.name, ("", "", ""))
+            for sample in family.samples:
+                if key and sample.name.endswith("_total"):
+                    found[key].setdefault(sample.labels[outer], {})[sample.labels[inner]] = int(
+                        sample.value)
+                elif sample.name == "linkarchive_cache_hit_ratio":
+                    found["cache_hit_ratio"] = round(sample.value, 4)
+    except (ValueError, KeyError):
+        return {"url": url, "error": "the answer is not linkarchive's Prometheus metrics"}
     for outcomes in found["stages"].values():
         finished = sum(n for outcome, n in outcomes.items() if outcome != "retry")
         outcomes["success_rate"] = _rate(finished - outcomes.get("failed", 0), finished)

@@ -58,7 +58,8 @@ def test_list_retry_and_purge_dead_letters(cli, cli_json, cli_env, links) -> Non
     assert cli_json("dlq", "list") == []
 
 
-def test_stats_counts_queues_links_and_recent_failures(cli, cli_json, cli_env, links) -> None:
+def test_stats_counts_queues_links_and_recent_failures(cli, cli_json, cli_env, links,
+                                                       local_site) -> None:
     dead_letter_one(cli_env, "the handler crashed")
 
     async def fail_two() -> None:
@@ -85,3 +86,7 @@ def test_stats_counts_queues_links_and_recent_failures(cli, cli_json, cli_env, l
     assert "Links: 2 failed, 1 pending; 0.0% of finished links completed" in text
     assert "Server metrics: not available from http://127.0.0.1:9/metrics" in text
     assert "Failures in the last 24h: 2" in text and "b.example.com  2" in text
+
+    page = local_site({"/metrics": (200, "text/html", b"<html><body>Hello</body></html>")})
+    wrong = cli_json("stats", "--metrics-url", f"{page}/metrics")["metrics"]
+    assert wrong["error"] == "the answer is not linkarchive's Prometheus metrics"

@@ -54,23 +54,27 @@ SQLITE_SEARCH = (
 # A tsquery parameter defeats a generic plan (it cannot know how selective the query is), so
 # the search runs with custom plans only.
 POSTGRES_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
-# {score} and {match} hold one fragment per term (postgres_search_sql); every value is a parameter.
+# One score column per term ({scores}: t0, t1, …), each the sum of the weights of the fields the
+# term occurs in; a row matches when every term scored. OFFSET 0 keeps the inner query whole,
+# so each score is computed once per row rather than again in WHERE and ORDER BY.
 POSTGRES_SEARCH = (
-    "SELECT l.* FROM (SELECT link_id, created_at, {score} AS score FROM link_search"
-    "  WHERE user_id = ? AND keys @@ CAST(? AS tsquery) AND {match}"
-    "  ORDER BY score DESC, created_at DESC, link_id DESC LIMIT ? OFFSET ?)"
+    "SELECT l.* FROM (SELECT link_id, created_at, {total} AS score FROM"
+    "  (SELECT link_id, created_at, {scores} FROM link_search"
+    "   WHERE user_id = ? AND keys @@ CAST(? AS tsquery) OFFSET 0) AS candidates"
+    "  WHERE {found} ORDER BY score DESC, created_at DESC, link_id DESC LIMIT ? OFFSET ?)"
     " AS hits JOIN links l ON l.id = hits.link_id"
     " WHERE l.deleted_at IS NULL ORDER BY hits.score DESC, hits.created_at DESC, l.id DESC")
 TERM_SCORE = " + ".join(f"CASE WHEN strpos({field}, ?) > 0 THEN {weight} ELSE 0 END"
                         for field, weight in WEIGHTS.items())
-TERM_MATCH = "(" + " OR ".join(f"strpos({field}, ?) > 0" for field in WEIGHTS) + ")"
 
 
 @lru_cache(maxsize=textindex.MAX_TERMS)
 def postgres_search_sql(terms: int) -> str:
-    """The PostgreSQL search for ``terms`` terms, each given once per field to score and match."""
-    return POSTGRES_SEARCH.format(score=" + ".join([TERM_SCORE] * terms),
-                                  match=" AND ".join([TERM_MATCH] * terms))
+    """The PostgreSQL search for ``terms`` terms, each given once per field."""
+    names = [f"t{n}" for n in range(terms)]
+    return POSTGRES_SEARCH.format(
+        total=" + ".join(names), found=" AND ".join(f"{name} > 0" for name in names),
+        scores=", ".join(f"({TERM_SCORE}) AS {name}" for name in names))
 
 
 def _fields(row: Any, tags: Sequence[str]) -> dict[str, str | None]:
@@ -141,6 +145,6 @@ async def search_links(conn: Connection, user_id: int, query: str, *, page: int 
         texts = [phrase.text for phrase in phrases for _ in WEIGHTS]
         await conn.execute(POSTGRES_CUSTOM_PLANS)
         rows = await conn.fetchall(postgres_search_sql(len(phrases)), (
-            *texts, user_id, textindex.tsquery_literal(phrases), *texts, limit + 1, offset))
+            *texts, user_id, textindex.tsquery_literal(phrases), limit + 1, offset))
     items = await load_links(conn, rows[:limit])
     return SearchPage(items=tuple(items), has_more=len(rows) > limit)
