@@ -42,12 +42,13 @@ def main(config: ConfigOption = None) -> None:
     state.config = config
 
 
-def _run(api: bool, engine: bool, host: str | None, port: int | None) -> None:
+def _run(api: bool, engine: bool, host: str | None, port: int | None,
+         probes: bool = False) -> None:
     from linkarchive.runtime import run_process
 
     settings = settings_from_cli(host=host, port=port)
     configure_logging(settings.server.log_level)
-    run_async(lambda: run_process(settings, api=api, engine=engine))
+    run_async(lambda: run_process(settings, api=api, engine=engine, probes=probes))
 
 
 HostOption = Annotated[str | None, typer.Option(help="Listen address [default: 127.0.0.1].")]
@@ -73,12 +74,16 @@ def api(host: HostOption = None, port: PortOption = None) -> None:
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    host: HostOption = None,
+    port: Annotated[int | None, typer.Option(
+        help="Serve /healthz, /readyz and /metrics on this port (no API).")] = None,
+) -> None:
     """Run only the engine: scrape, image and tag actors (scale-out: one per host).
 
-    Example: LINKARCHIVE_REDIS_URL=redis://cache:6379/0 linkarchive worker
+    Example: LINKARCHIVE_REDIS_URL=redis://cache:6379/0 linkarchive worker --port 9100
     """
-    _run(False, True, None, None)
+    _run(False, True, host, port, probes=port is not None)
 
 
 @app.command()

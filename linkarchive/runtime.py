@@ -24,13 +24,19 @@ log = logging.getLogger("linkarchive")
 PipelineFactory = Callable[[Services], AbstractAsyncContextManager[Sequence[ActorSpec]]]
 
 
-async def _serve_http(services: Services, stop: anyio.Event, *,
+async def _serve_http(services: Services, stop: anyio.Event, api: bool, *,
                       task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-    from linkarchive.http.app import create_app
-
     settings = services.settings
-    runner = web.AppRunner(create_app(settings.server, services=services), access_log=None,
-                           handle_signals=False, shutdown_timeout=settings.engine.shutdown_grace)
+    if api:
+        from linkarchive.http.app import create_app
+
+        app = create_app(settings.server, services=services)
+    else:
+        from linkarchive.http.ops import create_ops_app
+
+        app = create_ops_app(services)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                           shutdown_timeout=settings.engine.shutdown_grace)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.server.host, settings.server.port)
@@ -52,9 +58,12 @@ async def _watch_signals(stop: anyio.Event) -> None:
             return
 
 
-async def run_process(settings: Settings, *, api: bool, engine: bool,
+async def run_process(settings: Settings, *, api: bool, engine: bool, probes: bool = False,
                       pipeline: PipelineFactory | None = None) -> None:
-    """Run until a signal arrives; raise EngineCrashed if the engine gives up."""
+    """Run until a signal arrives; raise EngineCrashed if the engine gives up.
+
+    Without the API, ``probes`` still serves health and metrics on the configured port.
+    """
     async with open_services(settings) as services, AsyncExitStack() as stack:
         stop = anyio.Event()
         supervisor = None
@@ -73,8 +82,8 @@ async def run_process(settings: Settings, *, api: bool, engine: bool,
             async with anyio.create_task_group() as workers:
                 if supervisor is not None:
                     await workers.start(supervisor.run)
-                if api:
-                    await workers.start(_serve_http, services, stop)
+                if api or probes:
+                    await workers.start(_serve_http, services, stop, api)
                 await stop.wait()
                 if supervisor is not None:
                     supervisor.stop()

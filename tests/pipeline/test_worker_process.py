@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,13 +15,14 @@ from pathlib import Path
 import anyio
 import asyncpg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from linkarchive.config import load_settings
 from linkarchive.links.save import save_link
 from linkarchive.services import open_services
 from linkarchive.storage.repositories.links import get_link
 from linkarchive.storage.repositories.users import create_user, find_user_by_email
-from tests.conftest import wait_until
+from tests.conftest import free_port, wait_until
 from tests.pipeline.site import Site, SiteThread
 
 N = 60
@@ -106,10 +108,22 @@ def completed(env: dict[str, str], ids: list[str]) -> int:
     return sum(link.status == "completed" for link in anyio.run(statuses, env, ids)["links"])
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+def start_worker(env: dict[str, str], log: Path, *extra: str) -> subprocess.Popen:
     with log.open("ab") as output:
-        return subprocess.Popen([sys.executable, "-m", "linkarchive", "worker"], env=env,
-                                cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, "-m", "linkarchive", "worker", *extra],
+                                env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+
+
+def stages_done(port: int) -> float:
+    """The worker's own count of pipeline stages run, read from its /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "linkarchive_pipeline_stage_total":
+                total += sample.value
+    return total
 
 
 def test_worker_killed_mid_pipeline_then_restarted_completes_everything_once(
@@ -127,12 +141,17 @@ def test_worker_killed_mid_pipeline_then_restarted_completes_everything_once(
             first.wait(timeout=10)
         assert completed(worker_env, ids) < N, "the kill must land mid-pipeline"
 
-        second = start_worker(worker_env, log)
+        port = free_port()
+        second = start_worker(worker_env, log, "--port", str(port))
         try:
             wait_until(lambda: completed(worker_env, ids) == N, timeout=180, interval=0.3,
                        what="every link completed")
             wait_until(lambda: anyio.run(statuses, worker_env, ids)["depth"] == [0],
                        timeout=30, interval=0.3, what="empty queues")
+            # The worker serves no API, but operators still see its probes and metrics.
+            assert stages_done(port) >= 1  # this process finished what the killed one left
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as ready:
+                assert ready.status == 200
         finally:
             second.send_signal(signal.SIGTERM)
             code = second.wait(timeout=60)
