@@ -49,5 +49,5 @@ def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiohttp.access", "botocore", "aiobotocore", "httpx", "openai"):
+    for noisy in ("botocore", "aiobotocore", "httpx", "openai"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

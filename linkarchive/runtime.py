@@ -15,6 +15,7 @@ from anyio.abc import TaskStatus
 from linkarchive.config import Settings
 from linkarchive.engine.pool import ActorSpec
 from linkarchive.engine.supervisor import Supervisor
+from linkarchive.http.accesslog import AccessLogger
 from linkarchive.services import Services, open_services
 
 __all__ = ["run_process"]
@@ -35,7 +36,7 @@ async def _serve_http(services: Services, stop: anyio.Event, api: bool, *,
         from linkarchive.http.ops import create_ops_app
 
         app = create_ops_app(services)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False,
+    runner = web.AppRunner(app, access_log_class=AccessLogger, handle_signals=False,
                            shutdown_timeout=settings.engine.shutdown_grace)
     await runner.setup()
     try:

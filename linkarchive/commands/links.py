@@ -17,8 +17,7 @@ from linkarchive.commands.common import (
     run_with_services,
     when,
 )
-from linkarchive.errors import UnavailableError
-from linkarchive.links.save import retry_link, save_link
+from linkarchive.links.save import delete_link, retry_link, save_link
 from linkarchive.services import Services
 from linkarchive.storage.repositories import admin as admin_repo
 from linkarchive.storage.repositories import links as links_repo
@@ -178,14 +177,9 @@ def delete(link_id: IdArgument, as_json: JsonOption = False) -> None:
     Example: linkarchive link delete 0192f0c4a1b27c3e8d5f6a7b8c9d0e1f
     """
     async def work(services: Services) -> Tombstone:
-        async with services.database.write() as tx:
-            owner = await admin_repo.owner_of(tx, link_id)
-            tombstone = await links_repo.delete_link(tx, owner, link_id)
-        try:
-            await services.cache.bump_user(owner)
-        except UnavailableError:
-            pass  # cached pages end with their TTL
-        return tombstone
+        async with services.database.read() as conn:
+            owner = await admin_repo.owner_of(conn, link_id)
+        return await delete_link(services, owner, link_id)
 
     tombstone = run_with_services(work)
     if as_json:

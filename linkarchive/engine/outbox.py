@@ -23,6 +23,7 @@ __all__ = ["JobQueue"]
 log = logging.getLogger("linkarchive.engine")
 
 _RELAY_BATCH = 200
+_BATCH = "SELECT id, queue, body, msg_key, priority FROM outbox ORDER BY id LIMIT ?"
 _RELAY_IDLE = 0.2
 
 
@@ -54,20 +55,31 @@ class JobQueue:
         self._wakeup.set()
 
     async def relay_once(self) -> int:
-        """Move one batch from the outbox to the mailbox; answer how many moved."""
-        lock = " FOR UPDATE SKIP LOCKED" if self.database.dialect == "postgres" else ""
-        async with self.database.write() as tx:
-            rows = await tx.fetchall(
-                f"SELECT id, queue, body, msg_key, priority FROM outbox ORDER BY id LIMIT ?{lock}",
-                (_RELAY_BATCH,))
-            for row in rows:
-                body = row["body"]
-                await self.mailbox.send(row["queue"], orjson.loads(body), key=row["msg_key"],
-                                        priority=row["priority"])
-            if rows:
-                # Sent before deleting: a crash in between sends again, which is at-least-once.
-                await tx.executemany("DELETE FROM outbox WHERE id = ?", [(r["id"],) for r in rows])
+        """Move one batch from the outbox to the mailbox; answer how many moved.
+
+        Rows are sent before they are deleted: a crash in between sends them again, which
+        at-least-once delivery and the jobs' keys absorb.
+        """
+        if self.database.dialect == "postgres":
+            # Row locks keep concurrent relays off each other's batch and block nobody else.
+            async with self.database.write() as tx:
+                rows = await tx.fetchall(_BATCH + " FOR UPDATE SKIP LOCKED", (_RELAY_BATCH,))
+                await self._send(rows)
+                await _delete(tx, rows)
+            return len(rows)
+        # SQLite has one writer: never hold it while waiting on the mailbox.
+        async with self.database.read() as conn:
+            rows = await conn.fetchall(_BATCH, (_RELAY_BATCH,))
+        await self._send(rows)
+        if rows:
+            async with self.database.write() as tx:
+                await _delete(tx, rows)
         return len(rows)
+
+    async def _send(self, rows: list[Any]) -> None:
+        for row in rows:
+            await self.mailbox.send(row["queue"], orjson.loads(row["body"]), key=row["msg_key"],
+                                    priority=row["priority"])
 
     async def relay(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Relay forever, backing off while the mailbox or database is unavailable."""
@@ -87,3 +99,8 @@ class JobQueue:
                 self._wakeup = anyio.Event()
                 with anyio.move_on_after(_RELAY_IDLE):
                     await self._wakeup.wait()
+
+
+async def _delete(tx: Any, rows: list[Any]) -> None:
+    if rows:
+        await tx.executemany("DELETE FROM outbox WHERE id = ?", [(row["id"],) for row in rows])

@@ -51,7 +51,8 @@ class ActorSpec:
     timeout: float = 120.0
     batch: int = 16
     on_dead_letter: DeadLetterHook | None = None
-    """Called for a message dead-lettered because its handler kept crashing the process."""
+    """Called when a message's deliveries are used up (retries, timeouts, crashes, or the
+    process dying mid-message), so what it was for can be settled."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,6 +216,7 @@ class Pool:
                         if await self.mailbox.retry(envelope, reason, delay=delay) is None:
                             state.dead_lettered += 1
                             DEAD_LETTERS.labels(self.spec.queue).inc()
+                            await self._given_up(envelope, reason)
                         else:
                             state.retried += 1
                             RETRIES.labels(self.spec.queue).inc()
@@ -230,6 +232,16 @@ class Pool:
                 log.warning("mailbox unavailable settling %s on %s; next try in %.1fs: %s",
                             envelope.id, self.spec.queue, delay, exc)
                 await anyio.sleep(delay)
+
+    async def _given_up(self, envelope: Envelope, reason: str) -> None:
+        """Its deliveries are used up: let the spec settle what the message was for."""
+        if self.spec.on_dead_letter is None:
+            return
+        try:
+            await self.spec.on_dead_letter(envelope, reason)
+        except UnavailableError as exc:
+            log.warning("could not settle dead-lettered %s on %s: %s",
+                        envelope.id, self.spec.queue, exc)
 
     async def _keep_leases(self) -> None:
         period = max(0.1, self.mailbox.visibility_timeout / 3)

@@ -1,7 +1,7 @@
 """Thumbnails from untrusted image bytes: verify, orient, normalise colour, resize three ways, encode.
 
 ``make_thumbnails`` is synchronous and CPU-bound. Callers run it in a worker thread behind a
-capacity limiter (``anyio.to_thread.run_sync(..., limiter=...)``), never on the event loop.
+capacity limiter (``linkarchive.engine.cpu.run_cpu``), never on the event loop.
 Every refusal is a permanent ``ImageError``: the same bytes will fail the same way next time.
 """
 

@@ -3,6 +3,7 @@ scrape job in one transaction, so a saved link always gets processed."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from linkarchive.engine.actors.context import SCRAPE
@@ -11,9 +12,10 @@ from linkarchive.scraping.urls import normalize_url, url_hash
 from linkarchive.services import Services
 from linkarchive.storage.repositories import links as links_repo
 from linkarchive.storage.repositories import pipeline as records
-from linkarchive.storage.repositories.rows import Link
+from linkarchive.storage.repositories.rows import Link, Tombstone
 
-__all__ = ["PRIORITY_BULK", "PRIORITY_INTERACTIVE", "retry_link", "save_link"]
+__all__ = ["PRIORITY_BULK", "PRIORITY_INTERACTIVE", "as_deleted", "delete_link", "retry_link",
+           "save_link"]
 
 # Interactive saves overtake queued imports: lower numbers are received first.
 PRIORITY_INTERACTIVE = 0
@@ -48,3 +50,21 @@ async def retry_link(services: Services, user_id: int, link_id: str) -> Link:
                                            key=f"{SCRAPE}:{link.id}:{run}")
     await announce(services, link)
     return link
+
+
+def as_deleted(link: Link, tombstone: Tombstone) -> Link:
+    """The link as its deletion left it, for the ``link.updated`` event."""
+    return dataclasses.replace(link, version=tombstone.version, deleted_at=tombstone.deleted_at,
+                               updated_at=tombstone.deleted_at, change_seq=tombstone.change_seq,
+                               tags=())
+
+
+async def delete_link(services: Services, user_id: int, link_id: str, *,
+                      expected_version: int | None = None) -> Tombstone:
+    """Soft-delete one of the user's links and tell their devices (VersionConflict, NotFound)."""
+    async with services.database.write() as tx:
+        link = await links_repo.get_link(tx, user_id, link_id)
+        tombstone = await links_repo.delete_link(tx, user_id, link_id,
+                                                 expected_version=expected_version)
+    await announce(services, as_deleted(link, tombstone))
+    return tombstone

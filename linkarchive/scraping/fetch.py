@@ -21,6 +21,7 @@ import anyio
 from yarl import URL
 
 from linkarchive.config.settings import FetchSettings
+from linkarchive.engine.cpu import run_cpu
 from linkarchive.errors import FetchError
 from linkarchive.scraping.body import media_type, read_capped, read_page_bytes, status_error
 from linkarchive.scraping.challenge import detect_challenge
@@ -235,7 +236,7 @@ class Fetcher:
             # Decoding megabytes (and charset detection) is CPU work: keep it off the loop.
             decode = partial(decode_document, body, response.headers.get("Content-Type"),
                              complete=not truncated)
-            text, charset = await anyio.to_thread.run_sync(decode)
+            text, charset = await run_cpu(decode)
             _refuse_wall(text, response)
         return Page(url=final_url, status=response.status, content_type=kind or "text/html",
                     charset=charset, text=text, headers=_kept_headers(response),

@@ -6,8 +6,7 @@ import gzip
 from pathlib import Path
 from typing import Any
 
-import anyio
-
+from linkarchive.engine.cpu import run_cpu
 from linkarchive.errors import InvalidInput
 from linkarchive.scraping.decode import decode_document, looks_binary
 from linkarchive.scraping.extract import extract_metadata, media_metadata
@@ -37,5 +36,5 @@ async def inspect_url(url: str, fetcher: Fetcher) -> dict[str, Any]:
     page = await fetcher.fetch_page(normalize_url(url))
     if page.media != "html":
         return media_metadata(page.url, page.content_type).as_dict()
-    metadata = await anyio.to_thread.run_sync(extract_metadata, page.text, page.url)
+    metadata = await run_cpu(extract_metadata, page.text, page.url)
     return metadata.as_dict()

@@ -156,7 +156,13 @@ class SQLiteDatabase(Database):
                     await writer.rollback()
                 raise
             with anyio.CancelScope(shield=True), wrap_errors():
-                await writer.commit()
+                try:
+                    await writer.commit()
+                except BaseException:
+                    # A failed COMMIT (disk full, I/O error) leaves the transaction open.
+                    if writer.in_transaction:
+                        await writer.rollback()
+                    raise
             connection.committed()
 
     @asynccontextmanager

@@ -169,3 +169,24 @@ async def test_slow_handler_keeps_its_lease() -> None:
         await wait_for(lambda: supervisor.statistics()[0].handled == 1)
         supervisor.stop()
     assert calls == 1
+
+
+async def test_used_up_retries_call_the_dead_letter_hook() -> None:
+    mailbox = MemoryMailbox(visibility_timeout=5, max_deliveries=3)
+    settled: list[tuple[dict, str]] = []
+
+    async def handler(envelope: Envelope) -> None:
+        raise Retry("upstream still down", delay=0)
+
+    async def settle(envelope: Envelope, reason: str) -> None:
+        settled.append((dict(envelope.body), reason))
+
+    await mailbox.send("work", {"n": 1})
+    supervisor = Supervisor(mailbox, [ActorSpec(queue="work", handler=handler,
+                                                on_dead_letter=settle)])
+    async with anyio.create_task_group() as tg:
+        await tg.start(supervisor.run)
+        await wait_for(lambda: bool(settled))
+        supervisor.stop()
+    assert settled == [({"n": 1}, "upstream still down")]
+    assert len(await mailbox.dead_letters("work")) == 1

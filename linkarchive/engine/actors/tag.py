@@ -7,6 +7,7 @@ import time
 
 from linkarchive.engine.actors.context import Pipeline
 from linkarchive.engine.mailbox import Envelope
+from linkarchive.errors import NotFound
 from linkarchive.metrics import MODEL_CALLS, STAGE_DURATION, STAGES
 from linkarchive.storage.repositories import pipeline as records
 from linkarchive.storage.repositories.links import get_link
@@ -26,7 +27,10 @@ async def handle_tag(pipeline: Pipeline, envelope: Envelope) -> None:
         user_id = await conn.fetchval("SELECT user_id FROM links WHERE id = ?", (link_id,))
         if user_id is None:
             return
-        link = await get_link(conn, user_id, link_id)
+        try:
+            link = await get_link(conn, user_id, link_id)
+        except NotFound:
+            return  # deleted since it was scraped
         vocabulary = await top_tag_names(conn, user_id, limit=_VOCABULARY)
     if link.status != "scraped" or link.retry_count != run:
         return

@@ -30,7 +30,7 @@ from linkarchive.http.routes.common import (
 )
 from linkarchive.http.routes.serialize import LINK_SCHEMA, PAGE_SCHEMA, link_json, links_json
 from linkarchive.links.events import announce
-from linkarchive.links.save import retry_link, save_link
+from linkarchive.links.save import delete_link, retry_link, save_link
 from linkarchive.storage.cache import user_key
 from linkarchive.storage.repositories import links as links_repo
 from linkarchive.storage.repositories.listing import (
@@ -187,15 +187,10 @@ async def delete(request: web.Request) -> web.Response:
     link_id = check_link_id(request)
     services, user_id = services_of(request), user_id_of(request)
     try:
-        async with services.database.write() as tx:
-            link = await links_repo.get_link(tx, user_id, link_id)
-            gone = await links_repo.delete_link(tx, user_id, link_id,
-                                                expected_version=request[QUERY].get("version"))
+        await delete_link(services, user_id, link_id,
+                          expected_version=request[QUERY].get("version"))
     except VersionConflict as exc:
         raise StaleVersion(await link_json(request, exc.current)) from None
-    await announce(services, dataclasses.replace(
-        link, version=gone.version, deleted_at=gone.deleted_at, updated_at=gone.deleted_at,
-        change_seq=gone.change_seq, tags=()))
     return web.Response(status=204)
 
 

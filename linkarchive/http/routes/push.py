@@ -12,7 +12,6 @@ change applies to whatever version is current.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from linkarchive.http.routes.common import (
     parse_timestamp,
 )
 from linkarchive.http.schema import Schema, validate
-from linkarchive.links.save import save_link
+from linkarchive.links.save import as_deleted, save_link
 from linkarchive.services import Services
 from linkarchive.storage.database import Connection
 from linkarchive.storage.repositories import links as links_repo
@@ -126,11 +125,8 @@ async def _apply_edit(tx: Connection, user_id: int, change: Mapping[str, Any]) -
     if kind == "link_delete":
         link = await links_repo.get_link(tx, user_id, link_id)
         gone = await links_repo.delete_link(tx, user_id, link_id, expected_version=expected)
-        deleted = dataclasses.replace(link, version=gone.version, deleted_at=gone.deleted_at,
-                                      updated_at=gone.deleted_at, change_seq=gone.change_seq,
-                                      tags=())
         return Outcome(status="applied", new_version=gone.version, link_id=link_id,
-                       announce=deleted)
+                       announce=as_deleted(link, gone))
     field, schema = _EDITS[kind]
     value = _content(schema, change.get("content"))
     if field == "tags":

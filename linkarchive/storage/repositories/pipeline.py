@@ -124,7 +124,8 @@ async def begin_scrape(tx: Connection, link_id: str, *, run: int) -> Link | None
 
 async def save_scraped(tx: Connection, link_id: str, metadata: ScrapedMetadata, *,
                        run: int) -> Link | None:
-    """Store the page's metadata, status ``scraped``; queue the image and tag jobs alongside."""
+    """Store the page's metadata, status ``scraped``; the caller queues image and tag jobs in the
+    same transaction."""
     locked = await _lock(tx, link_id, run)
     if locked is None or locked[0]["status"] != "scraping":
         return None
