@@ -102,6 +102,10 @@ class Seed:
     search: list[tuple[dict, list[str]]]  # link fields as reindexing reads them, tag names
 
 
+SYNC_CHANGES = 10_000
+SYNC_PAGE = 500
+
+
 def generate(main_links: int, other_links: int) -> Seed:
     corpus, now = Corpus(), time.time()
     seed = Seed([], [], [], [], [], [])
@@ -232,7 +236,23 @@ async def measure(database: Database, repeat: int,
     for name, (query, hits) in searches.items():
         cases[f"search, {name} `{query}` ({hits:,} links)"] = \
             lambda c, query=query: repo.search_links(c, user_id, query)
-    return {name: await timed(database, call, repeat) for name, call in cases.items()}
+    results = {name: await timed(database, call, repeat) for name, call in cases.items()}
+    async with database.read() as conn:
+        since = max(0, await repo.current_cursor(conn, user_id) - SYNC_CHANGES)
+
+    async def pull_all(conn: object) -> None:
+        cursor, pulled = since, 0
+        while True:
+            page = await repo.changes_since(conn, user_id, cursor, limit=SYNC_PAGE)
+            pulled += len(page.links) + len(page.deleted)
+            cursor = page.next_cursor
+            if not page.has_more:
+                break
+        assert pulled == SYNC_CHANGES, pulled
+
+    name = f"sync pull of {SYNC_CHANGES:,} changes, pages of {SYNC_PAGE} (whole pull)"
+    results[name] = await timed(database, pull_all, max(5, repeat // 20))
+    return results
 
 
 def count_matches(seed: Seed, query: str) -> int:
