@@ -12,6 +12,7 @@ __all__ = [
     "boolean",
     "choice",
     "host_list",
+    "network_list",
     "integer",
     "number",
     "path",
@@ -116,3 +117,14 @@ def host_list(value: Any) -> tuple[str, ...]:
         elif not item or any(c in item for c in " /?#@"):
             raise ValueError(f"{item!r} is not a host name or address")
     return tuple(item.lower() for item in items)
+
+
+def network_list(value: Any) -> tuple[str, ...]:
+    """Addresses or CIDR blocks, comma-separated; host names are not accepted here."""
+    items = text_list(value)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"{item!r} is not an address or CIDR block") from None
+    return items

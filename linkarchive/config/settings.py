@@ -55,6 +55,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Key for tokens and signed file URLs; generated into the data directory when empty."),
     Setting("server", "public_url", "", p.url("http", "https"),
             "Public base URL of this server for signed file links; empty means relative links."),
+    Setting("server", "trusted_proxies", (), p.network_list,
+            "Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client."),
     Setting("server", "cors_origins", (), p.text_list, "Origins allowed by CORS, comma-separated."),
     Setting("server", "access_token_ttl", 900, p.integer(30), "Access token lifetime, seconds."),
     Setting("server", "refresh_token_ttl", 30 * 86400, p.integer(60),
@@ -120,6 +122,7 @@ class ServerSettings:
     open_registration: bool
     secret_key: str
     public_url: str
+    trusted_proxies: tuple[str, ...]
     cors_origins: tuple[str, ...]
     access_token_ttl: int
     refresh_token_ttl: int

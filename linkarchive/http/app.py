@@ -9,6 +9,7 @@ from aiohttp import web
 from linkarchive.config.settings import ServerSettings
 from linkarchive.http import routes
 from linkarchive.http.events import InProcessEventBus
+from linkarchive.http.forwarded import forwarded_middleware
 from linkarchive.http.keys import (
     EVENTS,
     PASSWORDS,
@@ -69,6 +70,8 @@ def create_app(settings: ServerSettings, *, services: Services) -> web.Applicati
         auth_middleware(tokens=tokens, session_active=sessions),
         rate_limit_middleware(limiter=limiter, ip_paths=(AUTH_PREFIX,)),
     ])
+    if settings.trusted_proxies:
+        app.middlewares.insert(0, forwarded_middleware(trusted=settings.trusted_proxies))
     app[SETTINGS] = settings
     app[SERVICES] = services
     app[TOKENS] = tokens

@@ -22,7 +22,7 @@ ORIGIN = "https://app.example.org"
 def server_settings(**changes: Any) -> ServerSettings:
     values: dict[str, Any] = {
         "host": "127.0.0.1", "port": 0, "open_registration": False, "secret_key": SECRET,
-            "public_url": "",
+            "public_url": "", "trusted_proxies": (),
         "cors_origins": (ORIGIN,), "access_token_ttl": 900, "refresh_token_ttl": 86400,
         "rate_limit": 1000, "log_level": "info",
     }
