@@ -70,7 +70,7 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIte
     except OSError as exc:
         raise ConfigError(f"LINKARCHIVE_DATA_DIR {settings.storage.data_dir} cannot be "
                           f"created: {exc.strerror}") from None
-    secret = load_secret_key(settings)
+    secret = await anyio.to_thread.run_sync(load_secret_key, settings)
     redis_url = settings.storage.redis_url
     async with AsyncExitStack() as stack:
         database = open_database(settings.database_url)
