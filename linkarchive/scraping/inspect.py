@@ -10,10 +10,10 @@ from linkarchive.engine.cpu import run_cpu
 from linkarchive.errors import InvalidInput
 from linkarchive.scraping.decode import decode_document, looks_binary
 from linkarchive.scraping.extract import extract_metadata, media_metadata
-from linkarchive.scraping.fetch import Fetcher
+from linkarchive.scraping.fetch import Fetcher, Page
 from linkarchive.scraping.urls import normalize_url
 
-__all__ = ["inspect_file", "inspect_url"]
+__all__ = ["inspect_file", "inspect_url", "page_metadata"]
 
 
 def inspect_file(path: str | Path, url: str | None = None) -> dict[str, Any]:
@@ -31,10 +31,15 @@ def inspect_file(path: str | Path, url: str | None = None) -> dict[str, Any]:
     return extract_metadata(text, normalize_url(url) if url else "").as_dict()
 
 
+async def page_metadata(page: Page) -> dict[str, Any]:
+    """What a fetched page says about itself; a file (image, video, …) is described by its URL."""
+    if page.media in ("html", "text") and page.text:
+        found = (await run_cpu(extract_metadata, page.text, page.url)).as_dict()
+        found["url"] = found.get("url") or page.url
+        return found
+    return media_metadata(page.url, page.content_type).as_dict()
+
+
 async def inspect_url(url: str, fetcher: Fetcher) -> dict[str, Any]:
     """Fetch ``url`` the way the pipeline does and return its metadata."""
-    page = await fetcher.fetch_page(normalize_url(url))
-    if page.media != "html":
-        return media_metadata(page.url, page.content_type).as_dict()
-    metadata = await run_cpu(extract_metadata, page.text, page.url)
-    return metadata.as_dict()
+    return await page_metadata(await fetcher.fetch_page(normalize_url(url)))

@@ -9,11 +9,10 @@ from functools import partial
 from typing import Any
 
 from linkarchive.engine.actors.context import IMAGE, TAG, Pipeline
-from linkarchive.engine.cpu import run_cpu
 from linkarchive.engine.mailbox import Envelope
 from linkarchive.errors import BlockedAddress, FetchError, ProcessingError
 from linkarchive.metrics import FETCHES, STAGE_DURATION, STAGES
-from linkarchive.scraping.extract import extract_metadata, media_metadata
+from linkarchive.scraping.inspect import page_metadata
 from linkarchive.storage.repositories import pipeline as records
 
 __all__ = ["handle_scrape", "scrape_page"]
@@ -55,12 +54,7 @@ async def scrape_page(pipeline: Pipeline, url: str) -> dict[str, Any]:
         FETCHES.labels("page", _fetch_outcome(exc)).inc()
         raise
     FETCHES.labels("page", "ok").inc()
-    if page.media in ("html", "text") and page.text:
-        found = (await run_cpu(extract_metadata, page.text, page.url)).as_dict()
-        if page.url != url and not found.get("url"):
-            found["url"] = page.url
-        return found
-    return media_metadata(page.url, page.content_type).as_dict()
+    return await page_metadata(page)
 
 
 async def handle_scrape(pipeline: Pipeline, envelope: Envelope) -> None:
