@@ -7,7 +7,6 @@ responses carry CORS headers too, and the browser lets the app read them.
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Collection
@@ -23,14 +22,12 @@ from linkarchive.http.tokens import AccessClaims, AccessTokens
 from linkarchive.logs import request_id_var as _request_id
 
 __all__ = [
-    "RequestIdFilter",
     "allow_query_token",
     "allows_query_token",
     "auth_middleware",
     "bearer_token",
     "body_limit_middleware",
     "cors_middleware",
-    "current_request_id",
     "is_public",
     "problem_middleware",
     "public",
@@ -51,19 +48,6 @@ _QUERY_TOKEN = "__linkarchive_query_token__"
 QUERY_TOKEN_PARAMETER = "access_token"
 
 H = TypeVar("H")
-
-
-def current_request_id() -> str | None:
-    """The id of the request being handled in this context, if any."""
-    return _request_id.get()
-
-
-class RequestIdFilter(logging.Filter):
-    """Sets ``record.request_id`` (``-`` outside a request); install on the log handlers."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get() or "-"
-        return True
 
 
 def public(handler: H) -> H:

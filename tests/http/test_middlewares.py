@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import logging
 
+import orjson
 import pytest
 from aiohttp import web
 
 from linkarchive.errors import ConfigError
 from linkarchive.http.jsonio import json_response
 from linkarchive.http.middlewares import (
-    RequestIdFilter,
     auth_middleware,
     cors_middleware,
-    current_request_id,
     public,
 )
 from linkarchive.http.tokens import AccessTokens
+from linkarchive.logs import JSONFormatter, request_id_var
 from tests.http.support import ORIGIN, SECRET, bearer, make_app, serve, token_for
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +29,7 @@ routes = web.RouteTableDef()
 @public
 async def request_id(request: web.Request) -> web.Response:
     log.warning("handling")
-    return json_response({"seen": current_request_id()})
+    return json_response({"seen": request_id_var.get()})
 
 
 @routes.get("/api/v1/private")
@@ -45,21 +45,32 @@ async def private(request: web.Request) -> web.Response:
     ("x" * 129, False),
     ("inject\u00e9", False),
 ])
-async def test_a_sane_request_id_is_echoed_and_any_other_replaced(sent, kept, caplog) -> None:
-    caplog.handler.addFilter(RequestIdFilter())
-    async with serve(make_app(routes=routes)) as client:
-        headers = {"X-Request-ID": sent.encode().decode("latin-1")} if sent is not None else {}
-        response = await client.get("/api/v1/request-id", headers=headers)
-        assert response.status == 200
-        echoed = response.headers["X-Request-ID"]
-        assert (await response.json())["seen"] == echoed
+async def test_a_sane_request_id_is_echoed_and_any_other_replaced(sent, kept) -> None:
+    lines: list[dict] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:  # formatted as production does
+            lines.append(orjson.loads(JSONFormatter().format(record)))
+
+    handler = Capture()
+    logging.getLogger("tests.http.request").addHandler(handler)
+    try:
+        async with serve(make_app(routes=routes)) as client:
+            headers = ({"X-Request-ID": sent.encode().decode("latin-1")}
+                       if sent is not None else {})
+            response = await client.get("/api/v1/request-id", headers=headers)
+            assert response.status == 200
+            echoed = response.headers["X-Request-ID"]
+            assert (await response.json())["seen"] == echoed
+    finally:
+        logging.getLogger("tests.http.request").removeHandler(handler)
     if kept:
         assert echoed == sent
     else:
         assert echoed != sent and len(echoed) == 32
-    [record] = [r for r in caplog.records if r.name == "tests.http.request"]
-    assert record.request_id == echoed
-    assert current_request_id() is None
+    [line] = lines
+    assert line["request_id"] == echoed and line["msg"] == "handling"
+    assert request_id_var.get() is None
 
 
 async def test_a_cors_preflight_from_an_allowed_origin() -> None:
