@@ -30,7 +30,6 @@ from linkarchive.storage.repositories.users import create_user
 
 RESULTS = Path(__file__).parent / "results" / "pipeline.md"
 CONCURRENCY = 8
-PICTURES = 20
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{n} | Bench</title>
 <meta property="og:title" content="Story {n}"><meta property="og:site_name" content="Bench">
@@ -45,13 +44,13 @@ def picture(n: int) -> bytes:
     return buffer.getvalue()
 
 
-def site() -> web.Application:
-    pictures = {n: picture(n) for n in range(PICTURES)}
+def site(pictures_count: int) -> web.Application:
+    pictures = {n: picture(n) for n in range(pictures_count)}
     filler = "<p>" + "Lorem ipsum dolor sit amet. " * 200 + "</p>"
 
     async def page(request: web.Request) -> web.Response:
         n = int(request.match_info["n"])
-        return web.Response(text=PAGE.format(n=n, t=n % 13, p=n % PICTURES, body=filler),
+        return web.Response(text=PAGE.format(n=n, t=n % 13, p=n % len(pictures), body=filler),
                             content_type="text/html")
 
     async def image(request: web.Request) -> web.Response:
@@ -133,8 +132,8 @@ def cpu_name() -> str:
                  if line.startswith("model name")), "unknown CPU")
 
 
-async def main(count: int, samples: int) -> str:
-    runner = web.AppRunner(site(), access_log=None)
+async def main(count: int, samples: int, pictures: int) -> str:
+    runner = web.AppRunner(site(pictures or count + samples), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     base = f"http://127.0.0.1:{runner.addresses[0][1]}"
@@ -144,8 +143,9 @@ async def main(count: int, samples: int) -> str:
     finally:
         await runner.cleanup()
     return "\n".join([
-        f"Pipeline benchmark: {count} links, {CONCURRENCY} scrape actors, offline tagger, "
-        f"SQLite, local disk; {os.cpu_count()} cores ({cpu_name()}).",
+        f"Pipeline benchmark: {count} links showing {pictures or 'one picture each, all'} "
+        f"distinct 1200x800 pictures, {CONCURRENCY} scrape actors, offline tagger, SQLite, "
+        f"local disk; {os.cpu_count()} cores ({cpu_name()}).",
         "",
         "| measure | value |",
         "| --- | ---: |",
@@ -163,8 +163,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--links", type=int, default=500)
     parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument("--pictures", type=int, default=0,
+                        help="distinct pictures shared by the links (0: one per link)")
     args = parser.parse_args()
-    table = anyio.run(main, args.links, args.samples)
+    table = anyio.run(main, args.links, args.samples, args.pictures)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(table + "\n", encoding="utf-8")
     print(table)

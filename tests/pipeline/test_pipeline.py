@@ -166,6 +166,8 @@ async def test_two_hundred_links_all_complete_without_duplicates(tmp_path) -> No
         assert len(keys) == 7 * 4
         blob_files = [p for p in (tmp_path / "data" / "blobs").rglob("*") if p.is_file()]
         assert len(blob_files) == 7 * 4
+        # ... and each downloaded and thumbnailed once, however many links show it.
+        assert [run.site.hits[f"/img/{n}.jpg"] for n in range(7)] == [1] * 7
         for queue in ("scrape", "image", "tag"):
             assert (await run.services.mailbox.stats(queue)).depth == 0
 

@@ -5,8 +5,12 @@ A missing or broken picture never fails the link: the stage closes without thumb
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import time
+from functools import partial
+from typing import Any
 
 from linkarchive.engine.actors.context import Pipeline
 from linkarchive.engine.cpu import run_cpu
@@ -44,21 +48,32 @@ async def store_thumbnails(blobs: BlobStore, thumbnails: Thumbnails,
     return stored
 
 
+async def _picture(pipeline: Pipeline, url: str) -> dict[str, Any]:
+    """Download, thumbnail and store one picture; JSON-ready so other links can share it."""
+    services = pipeline.services
+    try:
+        resource = await pipeline.fetcher.fetch_bytes(
+            url, max_bytes=services.settings.fetch.image_max_bytes, accept=IMAGE_ACCEPT)
+    except FetchError:
+        FETCHES.labels("image", "error").inc()
+        raise
+    FETCHES.labels("image", "ok").inc()
+    thumbnails = await run_cpu(make_thumbnails, resource.body)
+    stored = await store_thumbnails(services.blobs, thumbnails, resource.body)
+    return {"images": [dataclasses.asdict(image) for image in stored]}
+
+
 async def handle_image(pipeline: Pipeline, envelope: Envelope) -> None:
     link_id, run, url = envelope.body["link"], envelope.body["run"], envelope.body["image"]
     services = pipeline.services
     started = time.monotonic()
     images: list[StoredImage] = []
     try:
-        try:
-            resource = await pipeline.fetcher.fetch_bytes(
-                url, max_bytes=services.settings.fetch.image_max_bytes, accept=IMAGE_ACCEPT)
-        except FetchError:
-            FETCHES.labels("image", "error").inc()
-            raise
-        FETCHES.labels("image", "ok").inc()
-        thumbnails = await run_cpu(make_thumbnails, resource.body)
-        images = await store_thumbnails(services.blobs, thumbnails, resource.body)
+        # Many links show one picture (a site's default image): thumbnail it once.
+        shared = await pipeline.share.get_or_fetch(
+            f"picture:{hashlib.sha256(url.encode()).hexdigest()}",
+            partial(_picture, pipeline, url))
+        images = [StoredImage(**image) for image in shared["images"]]
         outcome = "ok"
     except ProcessingError as exc:
         if pipeline.will_retry(envelope, exc):

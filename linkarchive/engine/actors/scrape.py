@@ -67,7 +67,7 @@ async def handle_scrape(pipeline: Pipeline, envelope: Envelope) -> None:
     await pipeline.announce(link)
     started = time.monotonic()
     try:
-        found = await pipeline.share.get_or_fetch(link.url_hash,
+        found = await pipeline.share.get_or_fetch(f"page:{link.url_hash}",
                                                   partial(scrape_page, pipeline, link.url))
     except ProcessingError as exc:
         outcome = "retry" if pipeline.will_retry(envelope, exc) else "failed"

@@ -1,8 +1,9 @@
-"""One fetch for many savers: scrape results shared by URL for a short window.
+"""One fetch for many: results shared by key (a page's or a picture's URL) for a short window.
 
-Concurrent scrapes of one URL in this process queue on a per-URL lock, and the first result is
-kept in the cache, so two users saving the same link moments apart cause one fetch. Across
-processes the cache (Redis when configured) still shares results that have landed.
+Concurrent work on one key in this process queues on a per-key lock, and the first result is
+kept in the cache, so two users saving the same link moments apart cause one fetch, and a site's
+one default picture is thumbnailed once. Across processes the cache (Redis when configured)
+still shares results that have landed.
 """
 
 from __future__ import annotations
@@ -23,20 +24,19 @@ log = logging.getLogger("linkarchive.pipeline")
 
 
 class FetchShare:
-    """``get_or_fetch(url_hash, fetch)`` runs ``fetch`` once per URL per ``ttl`` seconds."""
+    """``get_or_fetch(key, fetch)`` runs ``fetch`` once per key per ``ttl`` seconds."""
 
     def __init__(self, cache: Cache, *, ttl: float = 600.0) -> None:
         self.cache = cache
         self.ttl = ttl
         self._locks: dict[str, tuple[anyio.Lock, int]] = {}
 
-    async def get_or_fetch(self, url_hash: str,
+    async def get_or_fetch(self, key: str,
                            fetch: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
-        lock, users = self._locks.get(url_hash, (anyio.Lock(), 0))
-        self._locks[url_hash] = (lock, users + 1)
+        lock, users = self._locks.get(key, (anyio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
         try:
             async with lock:
-                key = f"scrape:{url_hash}"
                 cached = await self._get(key)
                 if cached is not None:
                     return cached
@@ -44,11 +44,11 @@ class FetchShare:
                 await self._set(key, result)
                 return result
         finally:
-            lock, users = self._locks[url_hash]
+            lock, users = self._locks[key]
             if users <= 1:
-                del self._locks[url_hash]
+                del self._locks[key]
             else:
-                self._locks[url_hash] = (lock, users - 1)
+                self._locks[key] = (lock, users - 1)
 
     async def _get(self, key: str) -> dict[str, Any] | None:
         try:
