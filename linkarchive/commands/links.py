@@ -17,13 +17,14 @@ from linkarchive.commands.common import (
     run_with_services,
     when,
 )
+from linkarchive.errors import InvalidInput
 from linkarchive.links.save import delete_link, retry_link, save_link
 from linkarchive.services import Services
 from linkarchive.storage.repositories import admin as admin_repo
 from linkarchive.storage.repositories import links as links_repo
 from linkarchive.storage.repositories.listing import MAX_LIMIT, LinkFilter, list_links
 from linkarchive.storage.repositories.rows import LINK_STATUSES, Link, Tombstone
-from linkarchive.tagging.normalize import normalize_tag
+from linkarchive.tagging.normalize import clean_tags, normalize_tag
 
 __all__ = ["app", "link_json"]
 
@@ -38,13 +39,11 @@ def link_json(link: Link) -> dict[str, Any]:
 
 
 def _tags(names: list[str]) -> list[str]:
-    tags = []
-    for name in names:
-        tag = normalize_tag(name)
-        if tag is None:
-            fail(f"{name!r} is not a usable tag: 1-40 characters with at least one letter")
-        tags.append(tag)
-    return tags
+    try:
+        return clean_tags(names)
+    except InvalidInput as exc:
+        fail(str(exc))
+    raise AssertionError("unreachable")
 
 
 def _summary(link: Link) -> str:

@@ -25,7 +25,7 @@ from linkarchive.links.save import PRIORITY_BULK
 from linkarchive.scraping.urls import normalize_url, url_hash
 from linkarchive.services import Services
 from linkarchive.storage.repositories import links as links_repo
-from linkarchive.tagging.normalize import normalize_tag
+from linkarchive.tagging.normalize import clean_tags
 
 __all__ = ["BATCH_SIZE", "TRANSACTION_SECONDS", "BatchResult", "ImportProgress", "ImportReport",
            "import_file", "save_batch"]
@@ -75,16 +75,6 @@ class ImportReport:
         return self.invalid - len(self.rejected)
 
 
-def _tags(names: Sequence[str]) -> list[str]:
-    """Normalized as the API does; a folder such as "2019" that is no usable tag is dropped."""
-    kept: list[str] = []
-    for name in names:
-        tag = normalize_tag(name)
-        if tag is not None and tag not in kept:
-            kept.append(tag)
-    return kept
-
-
 async def save_batch(services: Services, user_id: int, entries: Sequence[Entry], *,
                      fetch: bool = True,
                      seconds: float = TRANSACTION_SECONDS) -> BatchResult:
@@ -110,7 +100,7 @@ async def save_batch(services: Services, user_id: int, entries: Sequence[Entry],
             title = None if entry.title == entry.url else entry.title
             link, created = await links_repo.create_or_get(
                 tx, user_id, url, url_hash(url), note=entry.note, source=SOURCE,
-                tags=_tags(entry.tags), title=title, favorite=entry.favorite,
+                tags=clean_tags(entry.tags, drop_invalid=True), title=title, favorite=entry.favorite,
                 archived=entry.archived, created_at=entry.created_at, completed=not fetch)
             if not created:
                 duplicate += 1

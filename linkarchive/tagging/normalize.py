@@ -11,9 +11,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from linkarchive.errors import InvalidInput
 from linkarchive.tagging.words import STOP_WORDS, UNCOUNTABLE
 
-__all__ = ["MAX_TAG_LENGTH", "Vocabulary", "fold_key", "fold_tags", "normalize_tag"]
+__all__ = ["MAX_TAG_LENGTH", "Vocabulary", "clean_tags", "fold_key", "fold_tags", "normalize_tag"]
 
 MAX_TAG_LENGTH = 40
 
@@ -66,6 +67,22 @@ def normalize_tag(raw: str) -> str | None:
     if _URL.search(text) or _EMAIL.match(text) or text in STOP_WORDS:
         return None
     return text
+
+
+def clean_tags(names: Iterable[str], *, drop_invalid: bool = False) -> list[str]:
+    """A user's tag names normalized and deduplicated, in order; InvalidInput names the first
+    unusable one, unless ``drop_invalid`` (imports: a folder called "2019" is simply no tag)."""
+    cleaned: list[str] = []
+    for name in names:
+        tag = normalize_tag(name)
+        if tag is None:
+            if drop_invalid:
+                continue
+            raise InvalidInput(f"{name[:60]!r} is not a usable tag: a tag is 1–{MAX_TAG_LENGTH}"
+                               " characters with at least one letter, not a URL or stop word.")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
 
 
 def fold_key(tag: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -12,7 +11,7 @@ from aiohttp import web
 from linkarchive.errors import InvalidInput, NotFound, Unauthorized
 from linkarchive.http.keys import CLAIMS, SERVICES
 from linkarchive.http.schema import Schema
-from linkarchive.tagging.normalize import MAX_TAG_LENGTH, normalize_tag
+from linkarchive.tagging.normalize import MAX_TAG_LENGTH, clean_tags
 
 if TYPE_CHECKING:
     from linkarchive.services import Services
@@ -82,19 +81,6 @@ def check_link_id(request: web.Request) -> str:
     if not is_link_id(link_id):
         raise NotFound(f"There is no link {link_id[:64]!r}.")
     return link_id
-
-
-def clean_tags(names: Iterable[str]) -> list[str]:
-    """The names normalized and deduplicated; InvalidInput naming the first unusable one."""
-    cleaned: list[str] = []
-    for name in names:
-        tag = normalize_tag(name)
-        if tag is None:
-            raise InvalidInput(f"{name[:60]!r} is not a usable tag: a tag is 1–{MAX_TAG_LENGTH}"
-                               " characters with at least one letter, not a URL or stop word.")
-        if tag not in cleaned:
-            cleaned.append(tag)
-    return cleaned
 
 
 def rfc3339(timestamp: float | None, *, timespec: str = "milliseconds") -> str | None:
