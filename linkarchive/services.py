@@ -24,6 +24,7 @@ from linkarchive.http.events import EventBus, InProcessEventBus
 from linkarchive.storage.blobs import BlobStore, open_blob_store
 from linkarchive.storage.cache import Cache, open_cache
 from linkarchive.storage.database import Database, open_database
+from linkarchive.storage.locks import Locks, open_locks
 
 __all__ = ["Services", "load_secret_key", "open_services"]
 
@@ -40,6 +41,7 @@ class Services:
     blobs: BlobStore
     cache: Cache
     events: EventBus
+    locks: Locks
     rate_limiter: Any = None
 
 
@@ -82,6 +84,7 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIte
             open_blob_store(settings, secret=secret, base_url=settings.server.public_url))
         cache = open_cache(settings)
         stack.push_async_callback(cache.aclose)
+        locks = await stack.enter_async_context(open_locks(settings))
         rate_limiter = None
         if redis_url:
             from linkarchive.http.events import RedisEventBus
@@ -98,4 +101,4 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIte
         await stack.enter_async_context(events)
         yield Services(settings=settings, secret_key=secret, database=database,
                        mailbox=mailbox, jobs=JobQueue(mailbox, database), blobs=blobs,
-                       cache=cache, events=events, rate_limiter=rate_limiter)
+                       cache=cache, events=events, locks=locks, rate_limiter=rate_limiter)

@@ -40,7 +40,8 @@ async def open_pipeline(services: Services) -> AsyncIterator[list[ActorSpec]]:
         fetcher = await stack.enter_async_context(Fetcher(settings.fetch, limiter=limiter))
         tagger = await stack.enter_async_context(Tagger(settings.model))
         pipeline = Pipeline(services=services, fetcher=fetcher, tagger=tagger,
-                            share=FetchShare(services.cache))
+                            share=FetchShare(services.cache, services.locks,
+                                             hold=settings.fetch.fetch_timeout * 2 + 30))
         engine = settings.engine
         # Deadlines sit inside the visibility timeout's reach: leases are extended meanwhile.
         yield [
