@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -70,6 +71,19 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 def postgres_dsn() -> str:
     require_service("PostgreSQL", "127.0.0.1", 5432)
     return POSTGRES_DSN
+
+
+ROOT = Path(__file__).parents[1]
+
+
+def process_env(**settings: str) -> dict[str, str]:
+    """The environment for a linkarchive process under test: this one's, minus any settings
+    that would leak in from the developer's shell, plus ``settings`` and the repository."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LINKARCHIVE_") and k != "OPENAI_API_KEY"}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(settings)
+    return env
 
 
 def free_port() -> int:

@@ -22,15 +22,9 @@ from typer.testing import CliRunner
 from linkarchive.cli import app
 from linkarchive.config import Settings, load_settings
 from linkarchive.services import Services, open_services
+from tests.conftest import process_env
 
 Cli = Callable[..., Any]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LINKARCHIVE_") and k != "OPENAI_API_KEY"}
-    env.update(extra)
-    return env
 
 
 @pytest.fixture
@@ -86,7 +80,7 @@ def cli_process(tmp_path: Path, cli_env: dict[str, str]) -> Cli:
     def run(*args: str, check: bool = True, stdin: str | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
         result = subprocess.run([sys.executable, "-m", "linkarchive", *args], cwd=tmp_path,
-                                env=clean_env(**cli_env), capture_output=True, text=True,
+                                env=process_env(**cli_env), capture_output=True, text=True,
                                 input=stdin if stdin is not None else "", timeout=timeout)
         if check:
             assert result.returncode == 0, f"{args}: {result.stderr}"

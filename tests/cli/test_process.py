@@ -9,8 +9,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.cli.conftest import clean_env, one_line_error
-from tests.conftest import free_port, wait_until
+from tests.cli.conftest import one_line_error
+from tests.conftest import free_port, process_env, wait_until
 
 COMMANDS = ("serve", "api", "worker", "migrate", "import", "export", "stats", "doctor",
             "inspect", "user", "link", "dlq")
@@ -50,7 +50,7 @@ def test_a_link_served_and_scraped_shows_up_in_stats(cli, cli_json, cli_process,
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         server = subprocess.Popen([sys.executable, "-m", "linkarchive", "serve"], cwd=tmp_path,
-                                  env=clean_env(**cli_env), stdout=output,
+                                  env=process_env(**cli_env), stdout=output,
                                   stderr=subprocess.STDOUT)
     try:
         def healthy() -> bool:

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import free_port, wait_until
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LINKARCHIVE_") and k != "OPENAI_API_KEY"}
-    env.update(extra)
-    return env
+from tests.conftest import free_port, process_env, wait_until
 
 
 def linkarchive(*args: str) -> list[str]:
@@ -36,7 +28,7 @@ def test_serve_on_a_fresh_directory_creates_data_and_answers_probes(tmp_path: Pa
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(linkarchive("serve", "--port", str(port)), cwd=tmp_path,
-                                   env=clean_env(), stdout=output, stderr=subprocess.STDOUT)
+                                   env=process_env(), stdout=output, stderr=subprocess.STDOUT)
     try:
         def healthy() -> bool:
             assert process.poll() is None, log.read_text()
@@ -58,7 +50,7 @@ def test_serve_on_a_fresh_directory_creates_data_and_answers_probes(tmp_path: Pa
 
 def test_bad_setting_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
     result = subprocess.run(linkarchive("serve"), cwd=tmp_path, capture_output=True, text=True,
-                            env=clean_env(LINKARCHIVE_SCRAPE_CONCURRENCY="lots"), timeout=60)
+                            env=process_env(LINKARCHIVE_SCRAPE_CONCURRENCY="lots"), timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         "error: LINKARCHIVE_SCRAPE_CONCURRENCY is invalid: expected a whole number between 1 "
@@ -70,6 +62,6 @@ def test_unreachable_database_fails_with_one_line(tmp_path: Path) -> None:
     blocker = tmp_path / "data"
     blocker.write_text("a file where the data directory should be")
     result = subprocess.run(linkarchive("serve"), cwd=tmp_path, capture_output=True, text=True,
-                            env=clean_env(), timeout=60)
+                            env=process_env(), timeout=60)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].startswith("error: LINKARCHIVE_DATA_DIR")

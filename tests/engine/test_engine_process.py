@@ -3,7 +3,6 @@ ridden out with backoff. Each effect is applied exactly once by an idempotent ac
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -17,25 +16,17 @@ import pytest
 from linkarchive.config import load_settings
 from linkarchive.engine.mailbox import open_mailbox
 from linkarchive.storage.sqlite import SQLiteDatabase
-from tests.conftest import wait_until
+from tests.conftest import ROOT, process_env, wait_until
 from tests.engine.tcp_proxy import TCPProxy
 
 N = 300
 SCRIPT = Path(__file__).with_name("engine_process.py")
-ROOT = Path(__file__).parents[2]
 
 
 def engine_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKARCHIVE_")}
-    env.update({
-        "LINKARCHIVE_DATA_DIR": str(tmp_path / "data"),
-        "LINKARCHIVE_VISIBILITY_TIMEOUT": "2",
-        "LINKARCHIVE_SHUTDOWN_GRACE": "5",
-        "ENGINE_TEST_EFFECTS": str(tmp_path / "effects.db"),
-        "PYTHONPATH": str(ROOT),
-    })
-    env.update(extra)
-    return env
+    return process_env(LINKARCHIVE_DATA_DIR=str(tmp_path / "data"),
+                       LINKARCHIVE_VISIBILITY_TIMEOUT="2", LINKARCHIVE_SHUTDOWN_GRACE="5",
+                       ENGINE_TEST_EFFECTS=str(tmp_path / "effects.db"), **extra)
 
 
 def start_engine(env: dict[str, str], log: Path) -> subprocess.Popen:

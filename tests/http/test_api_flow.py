@@ -4,7 +4,6 @@ delete → tombstone in pull; and another user never sees any of it."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,23 +13,18 @@ import aiohttp
 import anyio
 import pytest
 
-from tests.conftest import free_port, wait_until
+from tests.conftest import ROOT, free_port, process_env, wait_until
 from tests.pipeline.site import Site, SiteThread
 
 pytestmark = pytest.mark.anyio
 
-ROOT = Path(__file__).parents[2]
 PASSWORD = "correct horse battery staple"
 
 
 def serve_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LINKARCHIVE_") and k != "OPENAI_API_KEY"}
-    env.update({"LINKARCHIVE_DATA_DIR": str(tmp_path / "data"),
-                "LINKARCHIVE_FETCH_ALLOW_HOSTS": "127.0.0.1",
-                "LINKARCHIVE_OPEN_REGISTRATION": "true",
-                "PYTHONPATH": str(ROOT)})
-    return env
+    return process_env(LINKARCHIVE_DATA_DIR=str(tmp_path / "data"),
+                       LINKARCHIVE_FETCH_ALLOW_HOSTS="127.0.0.1",
+                       LINKARCHIVE_OPEN_REGISTRATION="true")
 
 
 async def sign_up(http: aiohttp.ClientSession, base: str, email: str) -> dict[str, str]:

@@ -3,7 +3,6 @@ completes once — on the embedded setup and on the scale-out one (PostgreSQL, R
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -22,27 +21,21 @@ from linkarchive.links.save import save_link
 from linkarchive.services import open_services
 from linkarchive.storage.repositories.links import get_link
 from linkarchive.storage.repositories.users import create_user, find_user_by_email
-from tests.conftest import free_port, wait_until
+from tests.conftest import ROOT, free_port, process_env, wait_until
 from tests.pipeline.site import Site, SiteThread
 
 N = 60
-ROOT = Path(__file__).parents[2]
 
 
 def base_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LINKARCHIVE_") and k != "OPENAI_API_KEY"}
-    env.update({
-        "LINKARCHIVE_DATA_DIR": str(tmp_path / "data"),
-        "LINKARCHIVE_FETCH_ALLOW_HOSTS": "127.0.0.1",
-        "LINKARCHIVE_FETCH_HOST_RATE": "10000",
-        "LINKARCHIVE_FETCH_HOST_BURST": "100",
-        "LINKARCHIVE_VISIBILITY_TIMEOUT": "3",
-        "LINKARCHIVE_SHUTDOWN_GRACE": "5",
-        "LINKARCHIVE_SECRET_KEY": "a-test-secret-that-is-long-enough-for-hs256-tokens",
-        "PYTHONPATH": str(ROOT),
-    })
-    return env
+    return process_env(
+        LINKARCHIVE_DATA_DIR=str(tmp_path / "data"),
+        LINKARCHIVE_FETCH_ALLOW_HOSTS="127.0.0.1",
+        LINKARCHIVE_FETCH_HOST_RATE="10000",
+        LINKARCHIVE_FETCH_HOST_BURST="100",
+        LINKARCHIVE_VISIBILITY_TIMEOUT="3",
+        LINKARCHIVE_SHUTDOWN_GRACE="5",
+        LINKARCHIVE_SECRET_KEY="a-test-secret-that-is-long-enough-for-hs256-tokens")
 
 
 async def _create_database(dsn: str, name: str, drop: bool = False) -> None:
