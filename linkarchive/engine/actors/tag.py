@@ -10,6 +10,7 @@ from linkarchive.engine.mailbox import Envelope
 from linkarchive.errors import NotFound
 from linkarchive.metrics import MODEL_CALLS, STAGE_DURATION, STAGES
 from linkarchive.storage.repositories import pipeline as records
+from linkarchive.storage.repositories.admin import owner_of
 from linkarchive.storage.repositories.links import get_link
 from linkarchive.storage.repositories.tags import top_tag_names
 from linkarchive.tagging import PageFacts
@@ -24,10 +25,8 @@ async def handle_tag(pipeline: Pipeline, envelope: Envelope) -> None:
     database = pipeline.services.database
     started = time.monotonic()
     async with database.read() as conn:
-        user_id = await conn.fetchval("SELECT user_id FROM links WHERE id = ?", (link_id,))
-        if user_id is None:
-            return
         try:
+            user_id = await owner_of(conn, link_id)
             link = await get_link(conn, user_id, link_id)
         except NotFound:
             return  # deleted since it was scraped
