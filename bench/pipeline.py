@@ -143,9 +143,11 @@ async def main(count: int, samples: int, pictures: int) -> str:
     finally:
         await runner.cleanup()
     return "\n".join([
-        f"Pipeline benchmark: {count} links showing {pictures or 'one picture each, all'} "
-        f"distinct 1200x800 pictures, {CONCURRENCY} scrape actors, offline tagger, SQLite, "
-        f"local disk; {os.cpu_count()} cores ({cpu_name()}).",
+        f"Pipeline benchmark: {count} links, "
+        + (f"{pictures} 1200x800 pictures shared between them" if pictures
+           else "a distinct 1200x800 picture each")
+        + f", {CONCURRENCY} scrape actors, offline tagger, SQLite, local disk; "
+        f"{os.cpu_count()} cores ({cpu_name()}).",
         "",
         "| measure | value |",
         "| --- | ---: |",
